@@ -1,0 +1,92 @@
+/**
+ * The contract every simulation backend fulfils: the embedded emulator (native or TypeScript
+ * kernel) and the serial hardware bridge. Pipelines (simulation sets, observations,
+ * posterior-predictive checks) are written against this interface only, so they run unchanged
+ * against either.
+ *
+ * Shapes: `n` rows (one simulated neuron each) of `nParams` parameters in row-major Float32Array.
+ * Traces are MADC codes, `n * samples` Int16 values, row-major.
+ */
+
+/** Where parameter rows live: biological-equivalent model units, or CapMem LSB (0..1022). */
+export type ParamSpace = 'model' | 'capmem';
+
+/** `ideal`: no mismatch, no noise. `hardware`: fixed-pattern mismatch, temporal noise, readout effects. */
+export type EmulatorMode = 'ideal' | 'hardware';
+
+/** One piece of a piecewise-constant stimulus current. Times in hardware microseconds. */
+export interface CurrentSegment {
+  /** Start time in microseconds (hardware time), relative to the start of the recording. */
+  start: number;
+  /** Current amplitude, in the unit of the parameter space (nA model-equivalent, or CapMem LSB of i_offset). */
+  amplitude: number;
+}
+
+/** A stimulus protocol: a step (the default) or any piecewise-constant current. */
+export type StimulusProtocol =
+  | { kind: 'step'; onset: number; duration: number; amplitude: number }
+  | { kind: 'piecewise'; segments: CurrentSegment[] };
+
+/** Everything about one simulation run except the per-row parameters. */
+export interface SimulationRequest {
+  /** n * nParams parameter rows, row-major, in `space` units, in the order of `paramNames`. */
+  theta: Float32Array;
+  /** Names of the columns of `theta`; parameters not listed take the experiment's fixed values. */
+  paramNames: readonly string[];
+  space: ParamSpace;
+  mode: EmulatorMode;
+  /** Values of the non-inferred parameters (same space as theta), by name; unlisted ones take defaults. */
+  fixed?: Readonly<Record<string, number>>;
+  stimulus: StimulusProtocol;
+  /** Recording length in hardware microseconds. */
+  duration: number;
+  /** Seed of the chip instance (fixed-pattern mismatch) in hardware mode. */
+  chipSeed?: number;
+  /** Circuit index (0..511) per row; default circuit 0 for every row. */
+  circuits?: Int32Array;
+  /** Seed of the temporal noise; a given seed gives the same traces whatever the batch split. */
+  seed: number;
+  /** Index of the first row within the whole experiment (keeps noise streams independent of batching). */
+  rowOffset?: number;
+}
+
+export interface SimulationResult {
+  n: number;
+  /** Samples per trace. */
+  samples: number;
+  /** MADC sampling rate in samples per second (hardware time). */
+  sampleRate: number;
+  /** n * samples MADC codes (10-bit, 0..1023), row-major. */
+  codes: Int16Array;
+  /** Spike count per row. */
+  spikeCounts: Int32Array;
+  /** Spike times in microseconds, all rows concatenated; row i owns spikeTimes[spikeOffsets[i]..spikeOffsets[i+1]). */
+  spikeTimes: Float32Array;
+  spikeOffsets: Int32Array;
+}
+
+export interface SimulationProgress {
+  done: number;
+  total: number;
+}
+
+export interface SimulateOptions {
+  onProgress?: (p: SimulationProgress) => void;
+  signal?: AbortSignal;
+}
+
+/** What a backend says about itself (shown in the UI and stored with results). */
+export interface BackendInfo {
+  kind: 'emulator' | 'hardware';
+  /** e.g. 'emulator (native, 2 threads)' or the device id of a bridge board. */
+  id: string;
+  circuits: number;
+  /** MADC sampling rate, samples/s. */
+  sampleRate: number;
+  details: Record<string, string | number | boolean>;
+}
+
+export interface SimulationBackend {
+  info(): BackendInfo;
+  simulate(request: SimulationRequest, options?: SimulateOptions): Promise<SimulationResult>;
+}
