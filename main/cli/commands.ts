@@ -5,6 +5,4 @@ import { versionCommand } from './version.command.ts';
  * Every `adexwb` subcommand, in the order `--help` lists them. Each lives in its own
  * `*.command.ts` module next to the code it drives; add one line here per command.
  */
-export const commands: CliCommand[] = [
-  versionCommand,
-];
+export const commands: CliCommand[] = [versionCommand];

@@ -69,7 +69,9 @@ export async function main(argv: string[]): Promise<number> {
   if (args[0] === '--version') args[0] = 'version';
   const found = findCommand(args);
   if (!found) {
-    process.stderr.write(`adexwb: unknown command '${args.filter((a) => !a.startsWith('-')).join(' ')}' (see 'adexwb --help')\n`);
+    process.stderr.write(
+      `adexwb: unknown command '${args.filter((a) => !a.startsWith('-')).join(' ')}' (see 'adexwb --help')\n`,
+    );
     return 2;
   }
   const { cmd, rest } = found;
@@ -93,7 +95,13 @@ export async function main(argv: string[]): Promise<number> {
     if (json) process.stdout.write(JSON.stringify({ error: msg }) + '\n');
     process.stderr.write(`adexwb ${cmd.name}: ${msg}\n`);
     if (process.env.ADEXWB_DEBUG && e?.stack) process.stderr.write(e.stack + '\n');
-    return err instanceof UsageError || (e && (e.name === 'ValidationError' || e instanceof RangeError || e instanceof TypeError && !e.stack?.includes('node:internal'))) ? 2 : 1;
+    return err instanceof UsageError ||
+      (e &&
+        (e.name === 'ValidationError' ||
+          e instanceof RangeError ||
+          (e instanceof TypeError && !e.stack?.includes('node:internal'))))
+      ? 2
+      : 1;
   } finally {
     process.off('SIGINT', onSigint);
   }

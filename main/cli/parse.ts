@@ -5,7 +5,11 @@ import { UsageError, type CliArgs, type CliCommand } from './command.ts';
 export function parseCommandArgs(cmd: CliCommand, argv: string[]): CliArgs {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {};
   for (const [name, opt] of Object.entries(cmd.options)) {
-    options[name] = { type: opt.type === 'boolean' ? 'boolean' : 'string', short: opt.short, multiple: opt.multiple };
+    options[name] = {
+      type: opt.type === 'boolean' ? 'boolean' : 'string',
+      short: opt.short,
+      multiple: opt.multiple,
+    };
   }
   let parsed;
   try {
@@ -42,7 +46,8 @@ export function parseCommandArgs(cmd: CliCommand, argv: string[]): CliArgs {
 function convert(name: string, type: string, raw: string, choices?: readonly string[]): string | number {
   if (type === 'number' || type === 'integer') {
     const v = Number(raw);
-    if (raw.trim() === '' || !Number.isFinite(v)) throw new UsageError(`--${name} must be a number, got '${raw}'`);
+    if (raw.trim() === '' || !Number.isFinite(v))
+      throw new UsageError(`--${name} must be a number, got '${raw}'`);
     if (type === 'integer' && !Number.isInteger(v)) {
       throw new UsageError(`--${name} must be a whole number, got '${raw}'`);
     }

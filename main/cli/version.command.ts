@@ -8,7 +8,11 @@ export const versionCommand: CliCommand = {
   options: {},
   async run(_args, io) {
     io.result(
-      { workbench: WORKBENCH_VERSION, node: process.versions.node, platform: `${process.platform}-${process.arch}` },
+      {
+        workbench: WORKBENCH_VERSION,
+        node: process.versions.node,
+        platform: `${process.platform}-${process.arch}`,
+      },
       (v: { workbench: string }) => `adex-workbench ${v.workbench}`,
     );
     return 0;
