@@ -1,8 +1,13 @@
 import type { CliCommand } from './command.ts';
 import { versionCommand } from './version.command.ts';
+import { serveCommand } from '../api/serve.command.ts';
 
 /**
  * Every `adexwb` subcommand, in the order `--help` lists them. Each lives in its own
  * `*.command.ts` module next to the code it drives; add one line here per command.
  */
-export const commands: CliCommand[] = [versionCommand];
+// prettier-ignore
+export const commands: CliCommand[] = [
+  versionCommand,
+  serveCommand,
+];
