@@ -5,11 +5,9 @@ import { UsageError, type CliArgs, type CliCommand } from './command.ts';
 export function parseCommandArgs(cmd: CliCommand, argv: string[]): CliArgs {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {};
   for (const [name, opt] of Object.entries(cmd.options)) {
-    options[name] = {
-      type: opt.type === 'boolean' ? 'boolean' : 'string',
-      short: opt.short,
-      multiple: opt.multiple,
-    };
+    options[name] = { type: opt.type === 'boolean' ? 'boolean' : 'string' };
+    if (opt.short) options[name].short = opt.short;
+    if (opt.multiple) options[name].multiple = true;
   }
   let parsed;
   try {

@@ -1,0 +1,8 @@
+/**
+ * The channel names of the API as a plain list (no schemas), for the preload and the browser
+ * client, which must stay tiny. A test checks it matches `calls` in contract.ts.
+ */
+export const CHANNELS = ['app:info', 'settings:get', 'settings:set', 'jobs:list', 'jobs:cancel'] as const;
+
+/** The IPC/WebSocket channel that carries ApiEvents. */
+export const EVENT_CHANNEL = 'adexwb:event';

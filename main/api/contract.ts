@@ -1,0 +1,89 @@
+/**
+ * The one API contract between the UI and the workbench: every call's name, argument schema and
+ * result type, plus the event stream. The three transports (Electron IPC through the preload,
+ * HTTP + WebSocket for the browser mode, in-process for the CLI and tests) all carry exactly this.
+ *
+ * Arguments are validated with these schemas on the main side before anything is touched
+ * (`dispatch.ts`); results are produced by trusted main-side code and only typed.
+ */
+import { z } from 'zod';
+import type { JobStatus } from '../jobs/types.ts';
+
+/** Longest string accepted anywhere in a payload unless a schema says otherwise. */
+export const MAX_STRING = 4096;
+/** Largest JSON payload a transport accepts, in bytes. */
+export const MAX_PAYLOAD_BYTES = 64 * 1024 * 1024;
+
+const str = (max = MAX_STRING) => z.string().max(max, `must be at most ${max} characters`);
+const none = z.object({}).strict();
+
+function call<A extends z.ZodType>(args: A) {
+  return { args, returns: <R>() => ({ args, result: undefined as unknown as R }) };
+}
+
+export type Theme = 'system' | 'light' | 'dark';
+
+export interface Settings {
+  theme: Theme;
+  /** Most recently opened project files, newest first. */
+  recentProjects: string[];
+}
+
+export interface AppInfo {
+  name: 'adex-workbench';
+  version: string;
+  node: string;
+  platform: string;
+  /** How this UI talks to the workbench. */
+  transport: 'ipc' | 'http' | 'local';
+}
+
+export const settingsPatch = z
+  .object({
+    theme: z.enum(['system', 'light', 'dark']).optional(),
+    recentProjects: z.array(str()).max(20, 'at most 20 recent projects').optional(),
+  })
+  .strict();
+
+/** Every call the UI can make. Channel names are `area:verb`. */
+export const calls = {
+  'app:info': call(none).returns<AppInfo>(),
+  'settings:get': call(none).returns<Settings>(),
+  'settings:set': call(settingsPatch).returns<Settings>(),
+  'jobs:list': call(none).returns<JobStatus[]>(),
+  'jobs:cancel': call(z.object({ id: z.uuid('must be a job id') }).strict()).returns<{
+    cancelled: boolean;
+  }>(),
+} as const;
+
+export type CallName = keyof typeof calls;
+export type CallArgs<K extends CallName> = z.input<(typeof calls)[K]['args']>;
+export type ParsedArgs<K extends CallName> = z.output<(typeof calls)[K]['args']>;
+export type CallResult<K extends CallName> = (typeof calls)[K]['result'];
+
+/** Events pushed from the workbench to every connected UI. */
+export type ApiEvent =
+  { type: 'job'; status: JobStatus } | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
+
+/** The client-side view of the API: one async function per call, plus the event stream. */
+export type WorkbenchApi = { [K in CallName]: (args: CallArgs<K>) => Promise<CallResult<K>> } & {
+  onEvent(listener: (event: ApiEvent) => void): () => void;
+};
+
+/** The wire envelope of a call's outcome (IPC and HTTP): errors travel as data, not exceptions. */
+export type Envelope<R> =
+  { ok: true; value: R } | { ok: false; error: { code: ApiErrorCode; message: string } };
+
+export type ApiErrorCode =
+  'unknown_call' | 'invalid_argument' | 'not_found' | 'conflict' | 'failed' | 'cancelled';
+
+/** An error that reaches the UI with its code and a message a person can act on. */
+export class ApiError extends Error {
+  constructor(
+    readonly code: ApiErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}

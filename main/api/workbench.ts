@@ -1,0 +1,72 @@
+/**
+ * The workbench behind the API: owns the job runner, settings and the open project, implements
+ * every call of the contract, and fans events out to all connected UIs. Transports wrap one
+ * `Workbench` and differ only in how bytes travel.
+ */
+import { EventEmitter } from 'node:events';
+import { JobRunner } from '../jobs/runner.ts';
+import type { JobStatus } from '../jobs/types.ts';
+import { WORKBENCH_VERSION } from '../version.ts';
+import type { ApiEvent, AppInfo, Envelope } from './contract.ts';
+import { ApiError } from './contract.ts';
+import { dispatch, type Handlers } from './dispatch.ts';
+import { defaultDataDir, SettingsStore } from './settings.ts';
+
+export interface WorkbenchOptions {
+  /** Folder for settings (default: see defaultDataDir). */
+  dataDir?: string;
+  transport: AppInfo['transport'];
+}
+
+export class Workbench {
+  readonly runner = new JobRunner();
+  readonly settings: SettingsStore;
+  private readonly events = new EventEmitter();
+  private readonly handlers: Handlers;
+
+  constructor(readonly options: WorkbenchOptions) {
+    this.settings = new SettingsStore(options.dataDir ?? defaultDataDir());
+    this.events.setMaxListeners(100);
+    this.runner.on('status', (status: JobStatus) => this.emit({ type: 'job', status }));
+    this.handlers = this.createHandlers();
+  }
+
+  /** Validate and run one call; never throws. */
+  call(name: unknown, payload: unknown): Promise<Envelope<unknown>> {
+    return dispatch(this.handlers, name, payload);
+  }
+
+  /** Subscribe to events; returns the unsubscribe function. */
+  onEvent(listener: (event: ApiEvent) => void): () => void {
+    this.events.on('event', listener);
+    return () => this.events.off('event', listener);
+  }
+
+  emit(event: ApiEvent): void {
+    this.events.emit('event', event);
+  }
+
+  async close(): Promise<void> {
+    await this.runner.shutdown();
+    this.events.removeAllListeners();
+  }
+
+  private createHandlers(): Handlers {
+    return {
+      'app:info': async () => ({
+        name: 'adex-workbench',
+        version: WORKBENCH_VERSION,
+        node: process.versions.node,
+        platform: `${process.platform}-${process.arch}`,
+        transport: this.options.transport,
+      }),
+      'settings:get': async () => this.settings.get(),
+      'settings:set': async (patch) => this.settings.set(patch),
+      'jobs:list': async () => this.runner.list(),
+      'jobs:cancel': async ({ id }) => {
+        if (!this.runner.get(id)) throw new ApiError('not_found', `no job with id ${id}`);
+        return { cancelled: this.runner.cancel(id) };
+      },
+    };
+  }
+}
