@@ -95,13 +95,8 @@ export async function main(argv: string[]): Promise<number> {
     if (json) process.stdout.write(JSON.stringify({ error: msg }) + '\n');
     process.stderr.write(`adexwb ${cmd.name}: ${msg}\n`);
     if (process.env.ADEXWB_DEBUG && e?.stack) process.stderr.write(e.stack + '\n');
-    return err instanceof UsageError ||
-      (e &&
-        (e.name === 'ValidationError' ||
-          e instanceof RangeError ||
-          (e instanceof TypeError && !e.stack?.includes('node:internal'))))
-      ? 2
-      : 1;
+    // Bad input (usage, out-of-range values, unreadable input files) exits 2; failures while working exit 1.
+    return err instanceof UsageError || err instanceof RangeError || e?.name === 'NpyFormatError' ? 2 : 1;
   } finally {
     process.off('SIGINT', onSigint);
   }
