@@ -18,7 +18,7 @@ export type EmulatorMode = 'ideal' | 'hardware';
 export interface CurrentSegment {
   /** Start time in microseconds (hardware time), relative to the start of the recording. */
   start: number;
-  /** Current amplitude, in the unit of the parameter space (nA model-equivalent, or CapMem LSB of i_offset). */
+  /** Current amplitude, in the unit of the parameter space (pA model-equivalent, or CapMem LSB of i_offset). */
   amplitude: number;
 }
 
@@ -40,6 +40,8 @@ export interface SimulationRequest {
   stimulus: StimulusProtocol;
   /** Recording length in hardware microseconds. */
   duration: number;
+  /** Integration step in hardware microseconds (must divide the MADC sample period); emulator default 0.05. */
+  dt?: number;
   /** Seed of the chip instance (fixed-pattern mismatch) in hardware mode. */
   chipSeed?: number;
   /** Circuit index (0..511) per row; default circuit 0 for every row. */

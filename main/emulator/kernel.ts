@@ -1,0 +1,157 @@
+/**
+ * The TypeScript simulation kernel: the reference the native kernel is tested against and the
+ * fallback when the addon is not built. Every operation is rounded to float32 (Math.fround) in the
+ * same order as native/kernel.cc, so both kernels produce bit-identical traces and spikes.
+ *
+ * Per integration step of length dt (exponential Euler on the leak, see docs/emulator.md):
+ *   I     = igain * I_stim(t) + ioff * on(t)
+ *   V_inf = EL + (gL DeltaT exp((V - VT)/DeltaT) - w + I) / gL
+ *   V'    = V_inf + (V - V_inf) exp(-dt/tau_mem) + sigma * xi        (free)
+ *   V'    = V_reset + (V - V_reset) exp(-dt/tau_reset)               (refractory)
+ *   w'    = a (V - EL) + (w - a (V - EL)) exp(-dt/tau_w)             (held while refractory if paused)
+ *   spike when V' >= v_spike (comparator): w' += b, V' = v_spike if t_ref > 0 else V_reset.
+ */
+import { LANE, LANE_FIELDS, READOUT, type ResolvedRequest } from './prepare.ts';
+import { irwinHallNormal, philox4x32, STREAM } from './philox.ts';
+import { MADC_MAX_CODE } from './madc.ts';
+
+const f32 = Math.fround;
+
+// 2^f on [0, 1): degree-5 polynomial, max relative error 8.4e-8 (same constants in native/kernel.h).
+const P1 = f32(0.6931513628656081);
+const P2 = f32(0.24016415351263434);
+const P3 = f32(0.055800447061520125);
+const P4 = f32(0.009016687624480324);
+const P5 = f32(0.001867182864130859);
+const LOG2E = f32(Math.LOG2E);
+/** Exponent arguments are clamped to ±EXP_CLAMP (exp(80) ≈ 5.5e34 still triggers any comparator at once). */
+export const EXP_CLAMP = 80;
+const POW2 = new Float64Array(256).map((_, k) => 2 ** (k - 127));
+
+/** The kernel's float32 exp approximation (exported for tests). */
+export function fastExp(x: number): number {
+  const xc = x > EXP_CLAMP ? EXP_CLAMP : x < -EXP_CLAMP ? -EXP_CLAMP : x;
+  const y = f32(xc * LOG2E);
+  const n = Math.floor(y);
+  const f = f32(y - n);
+  let p = f32(P5 * f);
+  p = f32(f32(p + P4) * f);
+  p = f32(f32(p + P3) * f);
+  p = f32(f32(p + P2) * f);
+  p = f32(f32(p + P1) * f);
+  p = f32(p + 1);
+  return f32(p * POW2[n + 127]);
+}
+
+/** Spikes found in one chunk: count per lane and times (us), lane-major. */
+export interface ChunkSpikes {
+  counts: Int32Array;
+  times: Float32Array;
+}
+
+/**
+ * Simulate `m` lanes (rows start..start+m-1 of the request) with prepared coefficients `lanes`,
+ * writing MADC codes into `codes` (m * samples, row-major).
+ */
+export function simulateLanesTs(
+  r: ResolvedRequest,
+  lanes: Float32Array,
+  start: number,
+  codes: Int16Array,
+): ChunkSpikes {
+  const m = lanes.length / LANE_FIELDS;
+  const { steps, stepsPerSample: sps, samples, current, currentOn, hardware } = r;
+  const [k0, k1] = r.seedKey;
+  const dt = f32(r.dt);
+  const mv0 = f32(READOUT.mvAtZero);
+  const lpm = f32(READOUT.lsbPerMv);
+  const rsig = f32(hardware ? READOUT.noiseLsb : 0);
+  const counts = new Int32Array(m);
+  let times = new Float32Array(1024);
+  let nt = 0;
+  const words = new Uint32Array(4);
+  const rwords = new Uint32Array(4);
+  const g = (f: number, i: number) => lanes[f * m + i];
+  for (let i = 0; i < m; i++) {
+    const row = (r.rowOffset + start + i) >>> 0;
+    const el = g(LANE.EL, i),
+      vt = g(LANE.VT, i),
+      invDT = g(LANE.INV_DT, i),
+      glDT = g(LANE.GL_DT, i);
+    const invGL = g(LANE.INV_GL, i),
+      dm = g(LANE.DM, i),
+      dw = g(LANE.DW, i),
+      a = g(LANE.A, i),
+      b = g(LANE.B, i);
+    const vReset = g(LANE.V_RESET, i),
+      vSpike = g(LANE.V_SPIKE, i),
+      drst = g(LANE.DRST, i);
+    const refSteps = g(LANE.REF_STEPS, i),
+      pause = g(LANE.PAUSE, i) !== 0,
+      sigma = g(LANE.SIGMA, i);
+    const igain = g(LANE.IGAIN, i),
+      ioff = g(LANE.IOFF, i);
+    let v = el;
+    let w = 0;
+    let ref = 0;
+    let nz = 0;
+    const out = i * samples;
+    for (let s = 0, k = 0, next = 0; s < steps; s++) {
+      if (s === next) {
+        // MADC sample of the membrane at t = k * Ts (before this step's update).
+        let x = f32(f32(v - mv0) * lpm);
+        if (hardware) {
+          if ((k & 1) === 0) philox4x32(rwords, k >>> 1, row, STREAM.readout, 0, k0, k1);
+          const z =
+            (k & 1) === 0 ? irwinHallNormal(rwords[0], rwords[1]) : irwinHallNormal(rwords[2], rwords[3]);
+          x = f32(x + f32(z * rsig));
+        }
+        const c = Math.floor(f32(x + 0.5));
+        codes[out + k] = c < 0 ? 0 : c > MADC_MAX_CODE ? MADC_MAX_CODE : c;
+        k++;
+        next += sps;
+      }
+      if (hardware) {
+        if ((s & 1) === 0) {
+          philox4x32(words, s >>> 1, row, STREAM.membrane, 0, k0, k1);
+          nz = irwinHallNormal(words[0], words[1]);
+        } else {
+          nz = irwinHallNormal(words[2], words[3]);
+        }
+      }
+      const cur = f32(f32(igain * current[s]) + f32(ioff * currentOn[s]));
+      const e = fastExp(f32(f32(v - vt) * invDT));
+      const vinf = f32(el + f32(f32(f32(f32(glDT * e) - w) + cur) * invGL));
+      const wt = f32(a * f32(v - el));
+      const wFree = f32(wt + f32(f32(w - wt) * dw));
+      let vn: number;
+      let wn: number;
+      if (ref > 0) {
+        vn = f32(vReset + f32(f32(v - vReset) * drst));
+        wn = pause ? w : wFree;
+        ref--;
+      } else {
+        vn = f32(f32(vinf + f32(f32(v - vinf) * dm)) + f32(nz * sigma));
+        wn = wFree;
+        if (vn >= vSpike) {
+          const den = f32(vn - v);
+          let frac = den > 0 ? f32(f32(vSpike - v) / den) : 0;
+          frac = frac < 0 ? 0 : frac > 1 ? 1 : frac;
+          if (nt === times.length) {
+            const grown = new Float32Array(times.length * 2);
+            grown.set(times);
+            times = grown;
+          }
+          times[nt++] = f32(f32(s + frac) * dt);
+          counts[i]++;
+          vn = refSteps > 0 ? vSpike : vReset;
+          wn = f32(wn + b);
+          ref = refSteps;
+        }
+      }
+      v = vn;
+      w = wn;
+    }
+  }
+  return { counts, times: times.slice(0, nt) };
+}

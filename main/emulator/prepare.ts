@@ -1,0 +1,355 @@
+/**
+ * Turns a `SimulationRequest` into the plain arrays both kernels consume: it validates every input
+ * (exact RangeError/TypeError messages naming the parameter and the row), resolves each row to
+ * model values (nominal transfer, plus the circuit's mismatch in hardware mode) and precomputes
+ * per-lane float32 coefficients. The kernels trust what comes out of here.
+ */
+import type { SimulationRequest, StimulusProtocol } from './backend.ts';
+import { CIRCUITS, createChip, type Chip } from './chip.ts';
+import { MADC_LSB_PER_MV, MADC_MV_AT_ZERO, MADC_READOUT_NOISE_LSB } from './madc.ts';
+import {
+  ALL_PARAMETERS,
+  DEFAULT_EXPERIMENT,
+  capmemToModel,
+  madcSampleRate,
+  parameterDef,
+  STIMULUS_TRANSFER,
+} from './parameters.ts';
+import { seedKey } from './philox.ts';
+
+/** Stationary std of the temporal membrane noise in hardware mode, model mV (assumed, ≈2.4 LSB). */
+export const MEMBRANE_NOISE_MV = 0.25;
+
+/** Per-lane coefficient rows of `PreparedChunk.lanes` (SoA: field f of lane i at f * n + i). Same order in native/. */
+export const LANE = {
+  EL: 0,
+  VT: 1,
+  INV_DT: 2,
+  GL_DT: 3,
+  INV_GL: 4,
+  DM: 5,
+  DW: 6,
+  A: 7,
+  B: 8,
+  V_RESET: 9,
+  V_SPIKE: 10,
+  DRST: 11,
+  REF_STEPS: 12,
+  PAUSE: 13,
+  SIGMA: 14,
+  IGAIN: 15,
+  IOFF: 16,
+} as const;
+export const LANE_FIELDS = 17;
+
+/** Largest trace buffer a single request may ask for (bytes of Int16 codes). */
+export const MAX_TRACE_BYTES = 2 ** 32;
+
+/** Validated, resolved request-wide settings. */
+export interface ResolvedRequest {
+  n: number;
+  samples: number;
+  sampleRate: number;
+  dt: number;
+  steps: number;
+  stepsPerSample: number;
+  /** Stimulus current (model pA, nominal) per integration step, and whether the source is on. */
+  current: Float32Array;
+  currentOn: Float32Array;
+  hardware: boolean;
+  seedKey: [number, number];
+  rowOffset: number;
+  /** Resolve row i into model values (order of ALL_PARAMETERS) after mismatch; throws naming the row. */
+  resolveRow(i: number, out: Float64Array): void;
+  circuitOf(i: number): number;
+  chip?: Chip;
+}
+
+const NAMES = ALL_PARAMETERS.map((p) => p.name);
+const INDEX = new Map(NAMES.map((name, i) => [name, i]));
+const idx = (name: string): number => INDEX.get(name)!;
+
+function finite(v: unknown, what: string): number {
+  if (typeof v !== 'number' || !Number.isFinite(v))
+    throw new RangeError(`${what} must be a finite number, got ${String(v)}`);
+  return v;
+}
+
+function seedOf(v: unknown, what: string): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
+    throw new RangeError(`${what} must be an integer in 0..2^53-1, got ${String(v)}`);
+  }
+  return v;
+}
+
+/** Plausible model-space bounds (inclusive unless noted); values outside are rejected as absurd. */
+const MODEL_BOUNDS: Record<string, [number, number, boolean?]> = {
+  tau_mem: [0, 1e4, true],
+  v_reset: [-200, 100],
+  v_t: [-200, 100],
+  delta_t: [0, 50, true],
+  a: [-1e3, 1e3],
+  b: [-1e4, 1e4],
+  tau_w: [0, 1e5, true],
+  e_l: [-200, 100],
+  v_spike: [-200, 100],
+  c_mem: [0, 1e5, true],
+  t_ref: [0, 1e4],
+  tau_reset: [0, 1e3],
+  pause: [0, 1],
+};
+
+function unit(name: string): string {
+  const u = parameterDef(name).unit;
+  return u ? ` ${u}` : '';
+}
+
+function checkModel(vals: Float64Array, row: number): void {
+  for (let j = 0; j < NAMES.length; j++) {
+    const name = NAMES[j];
+    const v = vals[j];
+    const [lo, hi, openLo] = MODEL_BOUNDS[name];
+    if (!Number.isFinite(v)) throw new RangeError(`row ${row}: parameter '${name}' is not finite (${v})`);
+    if (v > hi || v < lo || (openLo && v === lo)) {
+      throw new RangeError(
+        `row ${row}: parameter '${name}' = ${v}${unit(name)} is outside ${openLo ? '(' : '['}${lo}, ${hi}]`,
+      );
+    }
+  }
+  if (vals[idx('pause')] !== 0 && vals[idx('pause')] !== 1)
+    throw new RangeError(`row ${row}: parameter 'pause' must be 0 or 1`);
+  if (!(vals[idx('v_reset')] < vals[idx('v_spike')])) {
+    throw new RangeError(
+      `row ${row}: parameter 'v_reset' (${vals[idx('v_reset')]} mV) must be below 'v_spike' (${vals[idx('v_spike')]} mV)`,
+    );
+  }
+}
+
+function checkCapmem(name: string, v: number, row: number): void {
+  const p = parameterDef(name);
+  if (p.transfer === 'identity') return; // digital settings keep model units in both spaces
+  const lo = p.transfer === 'reciprocal' || name === 'c_mem' ? 1 : 0;
+  const hi = name === 'c_mem' ? 63 : 1022;
+  if (!(v >= lo && v <= hi))
+    throw new RangeError(
+      `row ${row}: parameter '${name}' = ${v} LSB is outside the CapMem range [${lo}, ${hi}]`,
+    );
+}
+
+function stimulusSchedule(stim: StimulusProtocol, dt: number, steps: number, capmem: boolean) {
+  const current = new Float32Array(steps);
+  const on = new Float32Array(steps);
+  const scale = capmem ? STIMULUS_TRANSFER.pAPerLsb : 1;
+  const put = (from: number, to: number, amp: number) => {
+    const a = Math.max(0, Math.round(from / dt));
+    const b = Math.min(steps, Math.round(to / dt));
+    for (let s = a; s < b; s++) {
+      current[s] = amp * scale;
+      on[s] = amp !== 0 ? 1 : 0;
+    }
+  };
+  const checkAmp = (amp: number, what: string) => {
+    finite(amp, what);
+    if (capmem && (amp < 0 || amp > 1022))
+      throw new RangeError(`${what} = ${amp} LSB is outside the CapMem range [0, 1022]`);
+    if (!capmem && Math.abs(amp) > 1e6) throw new RangeError(`${what} = ${amp} pA is absurd (|I| > 1e6 pA)`);
+  };
+  if (!stim || typeof stim !== 'object')
+    throw new TypeError('stimulus must be a step or piecewise protocol object');
+  if (stim.kind === 'step') {
+    const onset = finite(stim.onset, 'stimulus.onset');
+    const dur = finite(stim.duration, 'stimulus.duration');
+    checkAmp(stim.amplitude, 'stimulus.amplitude');
+    if (onset < 0) throw new RangeError(`stimulus.onset must be >= 0 us, got ${onset}`);
+    if (dur < 0) throw new RangeError(`stimulus.duration must be >= 0 us, got ${dur}`);
+    put(onset, onset + dur, stim.amplitude);
+  } else if (stim.kind === 'piecewise') {
+    if (!Array.isArray(stim.segments)) throw new TypeError('stimulus.segments must be an array');
+    let prev = -Infinity;
+    stim.segments.forEach((seg, k) => {
+      const start = finite(seg?.start, `stimulus.segments[${k}].start`);
+      checkAmp(seg.amplitude, `stimulus.segments[${k}].amplitude`);
+      if (start < 0 || start <= prev)
+        throw new RangeError(`stimulus.segments[${k}].start must be >= 0 and increasing, got ${start}`);
+      prev = start;
+      const end = k + 1 < stim.segments.length ? stim.segments[k + 1].start : Infinity;
+      put(start, Math.min(end, steps * dt), seg.amplitude);
+    });
+  } else {
+    throw new TypeError(
+      `stimulus.kind must be 'step' or 'piecewise', got '${String((stim as { kind?: unknown }).kind)}'`,
+    );
+  }
+  return { current, on };
+}
+
+/**
+ * Validate a request and resolve its shared settings. Throws TypeError for wrong types and
+ * RangeError for bad values, naming the field, parameter and row.
+ */
+export function resolveRequest(req: SimulationRequest): ResolvedRequest {
+  if (!req || typeof req !== 'object') throw new TypeError('request must be an object');
+  if (!(req.theta instanceof Float32Array)) throw new TypeError('theta must be a Float32Array');
+  if (!Array.isArray(req.paramNames)) throw new TypeError('paramNames must be an array of parameter names');
+  if (req.space !== 'model' && req.space !== 'capmem')
+    throw new RangeError(`space must be 'model' or 'capmem', got '${String(req.space)}'`);
+  if (req.mode !== 'ideal' && req.mode !== 'hardware')
+    throw new RangeError(`mode must be 'ideal' or 'hardware', got '${String(req.mode)}'`);
+  const capmem = req.space === 'capmem';
+  const hardware = req.mode === 'hardware';
+  const nParams = req.paramNames.length;
+  const seen = new Set<string>();
+  const cols = req.paramNames.map((name) => {
+    if (seen.has(name)) throw new RangeError(`paramNames lists '${name}' twice`);
+    seen.add(name);
+    parameterDef(name);
+    return idx(name);
+  });
+  if (nParams === 0 && req.theta.length !== 0)
+    throw new RangeError('theta has values but paramNames is empty');
+  if (nParams > 0 && req.theta.length % nParams !== 0) {
+    throw new RangeError(
+      `theta has ${req.theta.length} values, not a multiple of ${nParams} parameters (${req.paramNames.join(', ')})`,
+    );
+  }
+  const n = nParams > 0 ? req.theta.length / nParams : 0;
+
+  const adjust = DEFAULT_EXPERIMENT.madcAdjust;
+  const sampleRate = madcSampleRate(adjust);
+  const ts = 1e6 / sampleRate;
+  const duration = finite(req.duration, 'duration');
+  if (duration <= 0) throw new RangeError(`duration must be > 0 us, got ${duration}`);
+  const samples = Math.round(duration / ts);
+  if (samples < 1 || Math.abs(samples * ts - duration) > 1e-6 * ts) {
+    throw new RangeError(`duration ${duration} us is not a whole number of MADC samples (${ts} us each)`);
+  }
+  if (samples > 65535)
+    throw new RangeError(
+      `duration ${duration} us exceeds the MADC limit of 65535 samples (${65535 * ts} us)`,
+    );
+  const dt = finite(req.dt ?? DEFAULT_EXPERIMENT.dt, 'dt');
+  if (!(dt >= 1e-4 && dt <= ts))
+    throw new RangeError(`dt must be in [0.0001, ${ts}] us (one MADC sample), got ${dt}`);
+  const stepsPerSample = Math.round(ts / dt);
+  if (Math.abs(stepsPerSample * dt - ts) > 1e-6 * ts)
+    throw new RangeError(`dt ${dt} us must divide the MADC sample period ${ts} us`);
+  const steps = samples * stepsPerSample;
+  if (n * samples * 2 > MAX_TRACE_BYTES) {
+    throw new RangeError(
+      `n = ${n} rows of ${samples} samples need ${((n * samples * 2) / 2 ** 30).toFixed(1)} GiB of traces; split the batch (limit ${MAX_TRACE_BYTES / 2 ** 30} GiB)`,
+    );
+  }
+
+  const seed = seedOf(req.seed, 'seed');
+  const rowOffset = seedOf(req.rowOffset ?? 0, 'rowOffset');
+  if (rowOffset + n > 2 ** 32)
+    throw new RangeError(`rowOffset + n must not exceed 2^32, got ${rowOffset + n}`);
+  const chip = hardware ? createChip(seedOf(req.chipSeed ?? 0, 'chipSeed')) : undefined;
+  const circuits = req.circuits;
+  if (circuits !== undefined) {
+    if (!(circuits instanceof Int32Array)) throw new TypeError('circuits must be an Int32Array');
+    if (circuits.length !== n)
+      throw new RangeError(`circuits has ${circuits.length} entries, expected one per row (${n})`);
+    for (let i = 0; i < n; i++) {
+      if (circuits[i] < 0 || circuits[i] >= CIRCUITS)
+        throw new RangeError(`circuits[${i}] = ${circuits[i]} is outside 0..${CIRCUITS - 1}`);
+    }
+  }
+
+  // Base values (request space) of every parameter before per-row columns override them.
+  const base = new Float64Array(NAMES.length);
+  const defaults = capmem ? DEFAULT_EXPERIMENT.fixedCapmem : DEFAULT_EXPERIMENT.fixed;
+  ALL_PARAMETERS.forEach((p, j) => {
+    const inferredMid = capmem
+      ? (p.capmemRange[0] + p.capmemRange[1]) / 2
+      : (p.modelRange[0] + p.modelRange[1]) / 2;
+    base[j] = defaults[p.name] ?? inferredMid;
+  });
+  for (const [name, v] of Object.entries(req.fixed ?? {})) {
+    parameterDef(name);
+    base[idx(name)] = finite(v, `fixed.${name}`);
+  }
+  const { current, on } = stimulusSchedule(req.stimulus, dt, steps, capmem);
+
+  const theta = req.theta;
+  const resolveRow = (i: number, out: Float64Array): void => {
+    const row = rowOffset + i;
+    out.set(base);
+    for (let k = 0; k < nParams; k++) {
+      const v = theta[i * nParams + k];
+      if (!Number.isFinite(v))
+        throw new RangeError(`row ${row}: parameter '${req.paramNames[k]}' is not finite (${v})`);
+      out[cols[k]] = v;
+    }
+    const circuit = circuits ? circuits[i] : 0;
+    for (let j = 0; j < NAMES.length; j++) {
+      if (capmem) {
+        checkCapmem(NAMES[j], out[j], row);
+        out[j] = chip ? chip.capmemToModel(NAMES[j], circuit, out[j]) : capmemToModel(NAMES[j], out[j]);
+      } else if (chip) {
+        out[j] = chip.realize(NAMES[j], circuit, out[j]);
+      }
+    }
+    checkModel(out, row);
+  };
+  return {
+    n,
+    samples,
+    sampleRate,
+    dt,
+    steps,
+    stepsPerSample,
+    current,
+    currentOn: on,
+    hardware,
+    seedKey: seedKey(seed),
+    rowOffset,
+    resolveRow,
+    chip,
+    circuitOf: (i) => (circuits ? circuits[i] : 0),
+  };
+}
+
+/** Per-lane coefficients for rows [start, end) of a resolved request (SoA float32, LANE_FIELDS rows). */
+export function prepareLanes(r: ResolvedRequest, start: number, end: number): Float32Array {
+  const m = end - start;
+  const lanes = new Float32Array(LANE_FIELDS * m);
+  const v = new Float64Array(NAMES.length);
+  const dt = r.dt;
+  for (let i = 0; i < m; i++) {
+    r.resolveRow(start + i, v);
+    const c = v[idx('c_mem')];
+    const gL = c / v[idx('tau_mem')];
+    const dT = v[idx('delta_t')];
+    const dm = Math.exp(-dt / v[idx('tau_mem')]);
+    const tauReset = v[idx('tau_reset')];
+    const circuit = r.circuitOf(start + i);
+    const set = (f: number, x: number) => (lanes[f * m + i] = x);
+    set(LANE.EL, v[idx('e_l')]);
+    set(LANE.VT, v[idx('v_t')]);
+    set(LANE.INV_DT, 1 / dT);
+    set(LANE.GL_DT, gL * dT);
+    set(LANE.INV_GL, 1 / gL);
+    set(LANE.DM, dm);
+    set(LANE.DW, Math.exp(-dt / v[idx('tau_w')]));
+    set(LANE.A, v[idx('a')]);
+    set(LANE.B, v[idx('b')]);
+    set(LANE.V_RESET, v[idx('v_reset')]);
+    set(LANE.V_SPIKE, v[idx('v_spike')]);
+    set(LANE.DRST, tauReset > 0 ? Math.exp(-dt / tauReset) : 0);
+    set(LANE.REF_STEPS, Math.round(v[idx('t_ref')] / dt));
+    set(LANE.PAUSE, v[idx('pause')]);
+    // Exact Ornstein-Uhlenbeck discretization: stationary std MEMBRANE_NOISE_MV with decay dm.
+    set(LANE.SIGMA, r.hardware ? MEMBRANE_NOISE_MV * Math.sqrt(1 - dm * dm) : 0);
+    set(LANE.IGAIN, r.chip ? r.chip.gain('i_offset', circuit) : 1);
+    set(LANE.IOFF, r.chip ? r.chip.offset('i_offset', circuit) * STIMULUS_TRANSFER.pAPerLsb : 0);
+  }
+  return lanes;
+}
+
+/** Readout constants shared by both kernels. */
+export const READOUT = {
+  mvAtZero: MADC_MV_AT_ZERO,
+  lsbPerMv: MADC_LSB_PER_MV,
+  noiseLsb: MADC_READOUT_NOISE_LSB,
+} as const;
