@@ -1,0 +1,148 @@
+/**
+ * onnxruntime-node sessions over emitted (or loaded) models, fed with typed arrays and checked
+ * against the model's signature before anything reaches onnxruntime.
+ */
+import ort from 'onnxruntime-node';
+import type { CompiledModel, TensorSpec } from './onnx-model.ts';
+import { readModelInfo } from './onnx-model.ts';
+import { type DType, GraphError, formatShape } from './tensor.ts';
+
+/** Typed array matching a dtype. */
+export type TypedArray = Float32Array | Float64Array | BigInt64Array | Uint8Array;
+
+/** A feed: a typed array (static shapes) or data with explicit dims, or an onnxruntime tensor. */
+export type Feed = TypedArray | { data: TypedArray; dims: readonly number[] } | ort.Tensor;
+
+/** Options for `Session.create`. */
+export interface SessionOptions {
+  /** Intra-op threads (default 1: at these model sizes one thread is fastest, see docs/graph.md). */
+  threads?: number;
+}
+
+const ORT_TYPE: Record<DType, ort.Tensor.Type> = {
+  float32: 'float32',
+  float64: 'float64',
+  int64: 'int64',
+  bool: 'bool',
+};
+
+function arrayDtype(a: unknown): DType | string {
+  if (a instanceof Float32Array) return 'float32';
+  if (a instanceof Float64Array) return 'float64';
+  if (a instanceof BigInt64Array) return 'int64';
+  if (a instanceof Uint8Array) return 'bool';
+  return (a as object)?.constructor?.name ?? typeof a;
+}
+
+/**
+ * An onnxruntime inference session with signature checks.
+ *
+ * @example
+ * const s = await Session.create(emitModel({ outputs: { y } }));
+ * const { y } = await s.run({ x: new Float32Array(6) });   // y is an ort.Tensor; y.data is a Float32Array
+ */
+export class Session {
+  private constructor(
+    readonly ort: ort.InferenceSession,
+    readonly inputs: readonly TensorSpec[],
+    readonly outputs: readonly TensorSpec[],
+    readonly metadata: Readonly<Record<string, string>>,
+  ) {}
+
+  /** Creates a session from an emitted model or raw ONNX bytes (graphOptimizationLevel 'all'). */
+  static async create(model: CompiledModel | Uint8Array, opts: SessionOptions = {}): Promise<Session> {
+    const bytes = model instanceof Uint8Array ? model : model.bytes;
+    const info = model instanceof Uint8Array ? readModelInfo(bytes) : model;
+    const threads = opts.threads ?? 1;
+    if (!Number.isInteger(threads) || threads < 1)
+      throw new RangeError(`threads must be a positive integer, got ${threads}`);
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(bytes, {
+        graphOptimizationLevel: 'all',
+        intraOpNumThreads: threads,
+        interOpNumThreads: 1,
+        executionMode: 'sequential',
+      });
+    } catch (e) {
+      throw new GraphError(`onnxruntime could not load the model: ${(e as Error).message}`);
+    }
+    return new Session(session, info.inputs, info.outputs, info.metadata);
+  }
+
+  /** Converts and checks one feed against the input spec of the same name. */
+  toTensor(name: string, feed: Feed): ort.Tensor {
+    const spec = this.inputs.find((i) => i.name === name);
+    if (!spec)
+      throw new GraphError(
+        `unknown input ${name}; the model takes ${this.inputs.map((i) => i.name).join(', ')}`,
+      );
+    let t: ort.Tensor;
+    if (feed instanceof ort.Tensor) t = feed;
+    else {
+      const data = (ArrayBuffer.isView(feed) ? feed : feed.data) as TypedArray;
+      let dims = ArrayBuffer.isView(feed) ? null : [...feed.dims];
+      const dt = arrayDtype(data);
+      if (dt !== spec.dtype) throw new GraphError(`input ${name}: expected ${spec.dtype} data, got ${dt}`);
+      if (!dims) {
+        if (spec.shape.includes(-1)) {
+          const known = spec.shape.reduce((p, d) => (d === -1 ? p : p * d), 1);
+          if (spec.shape.filter((d) => d === -1).length !== 1 || known === 0 || data.length % known !== 0) {
+            throw new GraphError(
+              `input ${name}: ${data.length} values do not fit shape ${formatShape(spec.shape)}`,
+            );
+          }
+          dims = spec.shape.map((d) => (d === -1 ? data.length / known : d));
+        } else dims = [...spec.shape];
+      }
+      const n = dims.reduce((p, d) => p * d, 1);
+      if (n !== data.length) {
+        throw new GraphError(
+          `input ${name}: shape ${formatShape(dims)} needs ${n} values, got ${data.length}`,
+        );
+      }
+      t = new ort.Tensor(ORT_TYPE[spec.dtype], data as never, dims);
+    }
+    if (t.type !== ORT_TYPE[spec.dtype])
+      throw new GraphError(`input ${name}: expected ${spec.dtype}, got ${t.type}`);
+    const ok =
+      t.dims.length === spec.shape.length &&
+      t.dims.every((d, i) => spec.shape[i] === -1 || spec.shape[i] === d);
+    if (!ok)
+      throw new GraphError(
+        `input ${name}: expected shape ${formatShape(spec.shape)}, got ${formatShape(t.dims)}`,
+      );
+    return t;
+  }
+
+  /** Runs the model. Every input must be fed; returns all outputs (or the requested ones). */
+  async run(feeds: Record<string, Feed>, outputs?: readonly string[]): Promise<Record<string, ort.Tensor>> {
+    const tensors: Record<string, ort.Tensor> = {};
+    for (const spec of this.inputs) {
+      const f = feeds[spec.name];
+      if (f === undefined)
+        throw new GraphError(`missing input ${spec.name} ${spec.dtype}${formatShape(spec.shape)}`);
+      tensors[spec.name] = this.toTensor(spec.name, f);
+    }
+    for (const k of Object.keys(feeds)) {
+      if (!(k in tensors))
+        throw new GraphError(
+          `unknown input ${k}; the model takes ${this.inputs.map((i) => i.name).join(', ')}`,
+        );
+    }
+    const res = outputs ? await this.ort.run(tensors, [...outputs]) : await this.ort.run(tensors);
+    return res as Record<string, ort.Tensor>;
+  }
+
+  /** Runs with already-checked onnxruntime tensors (the hot path of training loops). */
+  async runRaw(feeds: Record<string, ort.Tensor>): Promise<Record<string, ort.Tensor>> {
+    return (await this.ort.run(feeds)) as Record<string, ort.Tensor>;
+  }
+
+  /** Frees the native session. */
+  async release(): Promise<void> {
+    await this.ort.release();
+  }
+}
+
+export { ort };
