@@ -1,0 +1,109 @@
+// `simulate`: copies the (already validated) arguments into a plain struct and runs the chunk on a
+// background thread (Napi::AsyncWorker), so the JS thread stays free. The TypeScript wrapper
+// (main/emulator/native.ts + prepare.ts) validates everything; only shapes are re-checked here.
+#include "simulate.h"
+
+#include <vector>
+
+#include "kernel.h"
+
+namespace adex {
+
+namespace {
+
+class SimulateWorker : public Napi::AsyncWorker {
+ public:
+  SimulateWorker(Napi::Env env, Config cfg, Batch batch, int threads, std::vector<Napi::ObjectReference> keep)
+      : Napi::AsyncWorker(env), cfg_(cfg), batch_(batch), threads_(threads), keep_(std::move(keep)),
+        deferred_(Napi::Promise::Deferred::New(env)), counts_(batch.m) {}
+
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+  void Execute() override {
+    try {
+      simulate_chunk(cfg_, batch_, threads_, counts_.data(), times_);
+    } catch (const std::exception& e) {
+      SetError(std::string("native emulator kernel failed: ") + e.what());
+    }
+  }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    auto counts = Napi::Int32Array::New(env, counts_.size());
+    std::copy(counts_.begin(), counts_.end(), counts.Data());
+    auto times = Napi::Float32Array::New(env, times_.size());
+    std::copy(times_.begin(), times_.end(), times.Data());
+    Napi::Object res = Napi::Object::New(env);
+    res.Set("counts", counts);
+    res.Set("times", times);
+    deferred_.Resolve(res);
+  }
+
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  Config cfg_;
+  Batch batch_;
+  int threads_;
+  std::vector<Napi::ObjectReference> keep_;  // keeps the typed arrays alive while the worker runs
+  Napi::Promise::Deferred deferred_;
+  std::vector<int32_t> counts_;
+  std::vector<float> times_;
+};
+
+double num(const Napi::Object& o, const char* key) {
+  Napi::Value v = o.Get(key);
+  if (!v.IsNumber()) throw Napi::TypeError::New(o.Env(), std::string("config.") + key + " must be a number");
+  return v.As<Napi::Number>().DoubleValue();
+}
+
+template <typename T>
+T typed(const Napi::CallbackInfo& info, size_t i, napi_typedarray_type type, const char* what) {
+  if (!info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != type) {
+    throw Napi::TypeError::New(info.Env(), std::string(what) + " has the wrong typed-array type");
+  }
+  return info[i].As<T>();
+}
+
+}  // namespace
+
+Napi::Value Simulate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto lanes = typed<Napi::Float32Array>(info, 0, napi_float32_array, "lanes");
+  if (!info[1].IsObject()) throw Napi::TypeError::New(env, "config must be an object");
+  Napi::Object c = info[1].As<Napi::Object>();
+  auto current = typed<Napi::Float32Array>(info, 2, napi_float32_array, "current");
+  auto current_on = typed<Napi::Float32Array>(info, 3, napi_float32_array, "currentOn");
+  auto codes = typed<Napi::Int16Array>(info, 4, napi_int16_array, "codes");
+
+  Config cfg{};
+  cfg.steps = (int64_t)num(c, "steps");
+  cfg.steps_per_sample = (int64_t)num(c, "stepsPerSample");
+  cfg.samples = (int64_t)num(c, "samples");
+  cfg.dt = (float)num(c, "dt");
+  cfg.row_start = (uint32_t)num(c, "rowStart");
+  cfg.key0 = (uint32_t)num(c, "key0");
+  cfg.key1 = (uint32_t)num(c, "key1");
+  cfg.hardware = c.Get("hardware").ToBoolean().Value();
+  cfg.mv_at_zero = (float)num(c, "mvAtZero");
+  cfg.lsb_per_mv = (float)num(c, "lsbPerMv");
+  cfg.readout_noise = (float)num(c, "readoutNoise");
+  const int threads = (int)num(c, "threads");
+
+  const int64_t m = (int64_t)(lanes.ElementLength() / kLaneFields);
+  if ((int64_t)lanes.ElementLength() != m * kLaneFields || cfg.steps_per_sample < 1 || cfg.samples < 1 ||
+      cfg.steps != cfg.samples * cfg.steps_per_sample || (int64_t)current.ElementLength() != cfg.steps ||
+      (int64_t)current_on.ElementLength() != cfg.steps || (int64_t)codes.ElementLength() != m * cfg.samples ||
+      threads < 1) {
+    throw Napi::RangeError::New(env, "simulate: inconsistent shapes (lanes, steps, samples, codes or threads)");
+  }
+  Batch batch{lanes.Data(), m, current.Data(), current_on.Data(), codes.Data()};
+  std::vector<Napi::ObjectReference> keep;
+  for (size_t i : {0, 2, 3, 4}) keep.push_back(Napi::Persistent(info[i].As<Napi::Object>()));
+  auto* worker = new SimulateWorker(env, cfg, batch, threads, std::move(keep));
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+}  // namespace adex
