@@ -1,0 +1,124 @@
+/**
+ * Mixture density network with full-covariance Gaussian components, as in the sbi toolbox (pyknos'
+ * MultivariateGaussianMDN): a 3-layer ReLU network on the context gives per component a logit, a
+ * mean and an upper-triangular precision factor U (positive diagonal exp(.)), precision = U^T U, so
+ *
+ *   log q(u) = logsumexp_k [ log pi_k + sum_i log U_k,ii - |U_k (u - mu_k)|^2 / 2 - D/2 log 2 pi ].
+ *
+ * Sampling: the last noise column picks the component (through the normal CDF), the first D
+ * columns z give u = mu_k + U_k^-1 z by back-substitution, unrolled in the graph.
+ */
+import type { Tensor } from '../../graph/tensor.ts';
+import type { ParameterSet } from '../../graph/params.ts';
+import { kaimingUniform } from '../../graph/init.ts';
+import {
+  abs,
+  add,
+  cast,
+  div,
+  exp,
+  less,
+  minimum,
+  mul,
+  neg,
+  reciprocal,
+  relu,
+  sign,
+  square,
+  sub,
+} from '../../graph/ops-elementwise.ts';
+import { cumsum, logSoftmax, logSumExp, matmul, softmax, sum } from '../../graph/ops-nn.ts';
+import { concat, fullLike, slice, squeeze, unsqueeze } from '../../graph/ops-shape.ts';
+import { linear } from '../layers.ts';
+import type { DensityModel, ModelSizes } from './model.ts';
+
+/** Standard normal CDF from exp and arithmetic (Abramowitz & Stegun 7.1.26, |error| < 1.5e-7). */
+function normalCdf(w: Tensor): Tensor {
+  const x = mul(abs(w), Math.SQRT1_2);
+  const t = reciprocal(add(mul(x, 0.3275911), 1));
+  const coeffs = [1.061405429, -1.453152027, 1.421413741, -0.284496736, 0.254829592];
+  let poly: Tensor = mul(t, coeffs[0]);
+  for (const c of coeffs.slice(1)) poly = mul(add(poly, c), t);
+  const erf = sub(1, mul(poly, exp(neg(square(x)))));
+  return mul(add(mul(sign(w), erf), 1), 0.5);
+}
+
+/** Build an MDN, reserving its parameters in `p` (same sizes, same buffer layout in every graph). */
+export function buildMdn(p: ParameterSet, s: ModelSizes): DensityModel {
+  const d = s.thetaDim;
+  const h = s.hiddenFeatures;
+  const k = s.numComponents;
+  const g = p.graph;
+  const l1 = linear(p, 'mdn.hidden0', s.contextDim, h);
+  const l2 = linear(p, 'mdn.hidden1', h, h);
+  const l3 = linear(p, 'mdn.hidden2', h, h);
+  const logits = linear(p, 'mdn.logits', h, k);
+  // Heads shaped [K, ..., H, out] so that outputs arrive per component without a reshape.
+  const head = (name: string, shape: number[]) => ({
+    w: p.add(`${name}.weight`, shape, kaimingUniform(h)),
+    b: p.add(`${name}.bias`, [...shape.slice(0, -2), 1, shape[shape.length - 1]], kaimingUniform(h)),
+  });
+  const means = head('mdn.means', [k, h, d]);
+  const diag = head('mdn.diag', [k, h, d]);
+  const upper = head('mdn.upper', [k, d, h, d]);
+  const strictUpper = new Float32Array(d * d);
+  const eye = new Float32Array(d * d);
+  for (let i = 0; i < d; i++) {
+    eye[i * d + i] = 1;
+    for (let j = i + 1; j < d; j++) strictUpper[i * d + j] = 1;
+  }
+  const maskU = g.constant(strictUpper, [d, d]);
+  const eyeC = g.constant(eye, [d, d]);
+
+  /** Mixture parameters from ctx [B, 1, E]: log weights [B,1,K], means [B,1,K,D], U [B,1,K,D,D], log|U| [B,1,K]. */
+  const mixture = (ctx: Tensor) => {
+    const a = relu(l3(relu(l2(relu(l1(ctx)))))); // [B, 1, H]
+    const a4 = unsqueeze(a, [2, 3]); // [B, 1, 1, 1, H]
+    const mu = squeeze(add(matmul(a4, means.w), means.b), [-2]); // [B, 1, K, D]
+    const rawDiag = squeeze(add(matmul(a4, diag.w), diag.b), [-2]); // [B, 1, K, D]
+    const a5 = unsqueeze(a, [2, 3, 4]); // [B, 1, 1, 1, 1, H]
+    const up = squeeze(add(matmul(a5, upper.w), upper.b), [-2]); // [B, 1, K, D, D]
+    const u = add(mul(up, maskU), mul(unsqueeze(exp(rawDiag), [-1]), eyeC));
+    return { logW: logSoftmax(logits(a), -1), mu, u, logDet: sum(rawDiag, [-1]) };
+  };
+
+  return {
+    noiseDim: d + 1,
+    logProb(x, ctx) {
+      const m = mixture(ctx);
+      const diff = sub(unsqueeze(x, [2]), m.mu); // [B, N, K, D]
+      const ud = sum(mul(m.u, unsqueeze(diff, [3])), [-1]); // [B, N, K, D]
+      const comp = sub(
+        add(m.logW, m.logDet),
+        add(mul(sum(square(ud), [-1]), 0.5), 0.5 * d * Math.log(2 * Math.PI)),
+      );
+      return logSumExp(comp, [-1]);
+    },
+    sample(noise, ctx) {
+      const m = mixture(ctx);
+      const z = unsqueeze(slice(noise, -1, 0, d), [2]); // [B, N, 1, D]
+      const w = normalCdf(slice(noise, -1, d, d + 1)); // [B, N, 1]
+      // One-hot of the first component whose cumulative weight exceeds w.
+      const cum = cumsum(softmax(m.logW, -1), -1);
+      const cumFixed =
+        k > 1 ? concat([slice(cum, -1, 0, k - 1), fullLike(slice(cum, -1, 0, 1), 2)], -1) : fullLike(cum, 2);
+      const lt = cast(less(minimum(w, 0.9999999), cumFixed), 'float32'); // [B, N, K]
+      const onehot =
+        k > 1 ? sub(lt, concat([fullLike(slice(lt, -1, 0, 1), 0), slice(lt, -1, 0, k - 1)], -1)) : lt;
+      // Back-substitution U y = z for every component: y_i = (z_i - sum_{j>i} U_ij y_j) / U_ii.
+      const ys: Tensor[] = new Array(d);
+      for (let i = d - 1; i >= 0; i--) {
+        const row = squeeze(slice(m.u, -2, i, i + 1), [-2]); // [B, 1, K, D]
+        let r = squeeze(slice(z, -1, i, i + 1), [-1]); // [B, N, 1]
+        if (i < d - 1) {
+          const later = concat(ys.slice(i + 1), -1); // [B, N, K, D - i - 1]
+          r = sub(r, sum(mul(slice(row, -1, i + 1, d), later), [-1]));
+        }
+        const uii = squeeze(slice(row, -1, i, i + 1), [-1]); // [B, 1, K]
+        ys[i] = unsqueeze(div(r, uii), [-1]);
+      }
+      const y = d > 1 ? concat(ys, -1) : ys[0]; // [B, N, K, D]
+      return sum(mul(add(m.mu, y), unsqueeze(onehot, [-1])), [2]);
+    },
+  };
+}

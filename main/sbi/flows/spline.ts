@@ -1,0 +1,128 @@
+/**
+ * Rational-quadratic spline with linear (identity) tails (Durkan et al. 2019, as in nflows), built
+ * without boolean-mask indexing so it exports as plain ONNX: the input is clamped to the interval,
+ * the bin is selected with a one-hot vector from comparisons, and `where` restores the identity
+ * outside [-B, B].
+ *
+ * Parameters per transformed dimension: K bin widths, K bin heights (softmax, minimum 1e-3 each)
+ * and K - 1 interior knot derivatives (softplus + 1e-3); the boundary derivatives are 1 so the
+ * spline joins the identity tails smoothly.
+ */
+import type { Tensor } from '../../graph/tensor.ts';
+import {
+  add,
+  and,
+  cast,
+  clip,
+  div,
+  greaterEqual,
+  lessEqual,
+  log,
+  maximum,
+  mul,
+  neg,
+  softplus,
+  sqrt,
+  square,
+  sub,
+  where,
+} from '../../graph/ops-elementwise.ts';
+import { cumsum, softmax, sum } from '../../graph/ops-nn.ts';
+import { concat, fullLike, slice, split, unsqueeze } from '../../graph/ops-shape.ts';
+
+const MIN_BIN = 1e-3;
+const MIN_DERIVATIVE = 1e-3;
+
+/** Number of raw parameters per dimension for K bins. */
+export const splineParamCount = (bins: number): number => 3 * bins - 1;
+
+interface Knots {
+  /** Left edges and sizes of the bins on the input (x) and output (y) axes, [..., K]. */
+  xLeft: Tensor;
+  width: Tensor;
+  yLeft: Tensor;
+  height: Tensor;
+  /** Derivatives at the left and right knot of each bin, [..., K]. */
+  dLeft: Tensor;
+  dRight: Tensor;
+}
+
+/** Knot positions from raw parameters [..., 3K - 1] (already scaled as the caller wishes). */
+function knots(raw: Tensor, bins: number, bound: number): Knots {
+  const [uw, uh, ud] = split(raw, -1, [bins, bins, bins - 1]);
+  const sizes = (u: Tensor): { left: Tensor; size: Tensor } => {
+    const s = add(mul(softmax(u, -1), 1 - MIN_BIN * bins), MIN_BIN);
+    const size = mul(s, 2 * bound);
+    return { left: sub(cumsum(size, -1, { exclusive: true }), bound), size };
+  };
+  const w = sizes(uw);
+  const h = sizes(uh);
+  const inner = add(softplus(ud), MIN_DERIVATIVE);
+  const one = fullLike(slice(inner, -1, 0, 1), 1);
+  const d = concat([one, inner, one], -1);
+  return {
+    xLeft: w.left,
+    width: w.size,
+    yLeft: h.left,
+    height: h.size,
+    dLeft: slice(d, -1, 0, bins),
+    dRight: slice(d, -1, 1, bins + 1),
+  };
+}
+
+/** One-hot [..., K] of the bin containing v [...] given left edges [..., K] (first edge -B). */
+function binOneHot(v: Tensor, left: Tensor, bins: number): Tensor {
+  const ge = cast(greaterEqual(unsqueeze(v, [-1]), left), v.dtype);
+  if (bins === 1) return ge;
+  const next = concat([slice(ge, -1, 1, bins), fullLike(slice(ge, -1, 0, 1), 0)], -1);
+  return sub(ge, next);
+}
+
+const pick = (onehot: Tensor, a: Tensor): Tensor => sum(mul(onehot, a), [-1]);
+
+/**
+ * Forward spline: v [...] and raw parameters [..., 3K - 1] -> output [...] and log|dy/dv| [...].
+ */
+export function splineForward(
+  v: Tensor,
+  raw: Tensor,
+  bins: number,
+  bound: number,
+): { y: Tensor; logDet: Tensor } {
+  const k = knots(raw, bins, bound);
+  const inside = and(greaterEqual(v, -bound), lessEqual(v, bound));
+  const vc = clip(v, -bound, bound);
+  const oh = binOneHot(vc, k.xLeft, bins);
+  const [x0, w, y0, h, d0, d1] = [k.xLeft, k.width, k.yLeft, k.height, k.dLeft, k.dRight].map((a) =>
+    pick(oh, a),
+  );
+  const t = clip(div(sub(vc, x0), w), 0, 1);
+  const s = div(h, w);
+  const t1t = mul(t, sub(1, t));
+  const num = mul(h, add(mul(s, square(t)), mul(d0, t1t)));
+  const den = add(s, mul(sub(add(d1, d0), mul(s, 2)), t1t));
+  const y = add(y0, div(num, den));
+  const dnum = mul(square(s), add(add(mul(d1, square(t)), mul(mul(s, 2), t1t)), mul(d0, square(sub(1, t)))));
+  const logDet = sub(log(dnum), mul(log(den), 2));
+  return { y: where(inside, y, v), logDet: where(inside, logDet, 0) };
+}
+
+/** Inverse spline: y [...] -> v [...] (the root of the rational quadratic in the selected bin). */
+export function splineInverse(y: Tensor, raw: Tensor, bins: number, bound: number): Tensor {
+  const k = knots(raw, bins, bound);
+  const inside = and(greaterEqual(y, -bound), lessEqual(y, bound));
+  const yc = clip(y, -bound, bound);
+  const oh = binOneHot(yc, k.yLeft, bins);
+  const [x0, w, y0, h, d0, d1] = [k.xLeft, k.width, k.yLeft, k.height, k.dLeft, k.dRight].map((a) =>
+    pick(oh, a),
+  );
+  const s = div(h, w);
+  const dy = sub(yc, y0);
+  const c2 = sub(add(d1, d0), mul(s, 2));
+  const a = add(mul(h, sub(s, d0)), mul(dy, c2));
+  const b = sub(mul(h, d0), mul(dy, c2));
+  const c = neg(mul(s, dy));
+  const disc = maximum(sub(square(b), mul(mul(a, c), 4)), 0);
+  const t = clip(div(mul(c, 2), sub(neg(b), sqrt(disc))), 0, 1);
+  return where(inside, add(mul(t, w), x0), y);
+}
