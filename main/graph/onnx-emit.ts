@@ -37,6 +37,8 @@ export interface EmitContext {
   ): void;
   /** Name of an int64 initializer holding `values` (shared by identical vectors); rank 0 when `scalar`. */
   int64(values: readonly number[], scalar?: boolean): string;
+  /** Name of a rank-0 float initializer holding `value` (shared). */
+  scalar(dtype: DType, value: number): string;
 }
 
 const A = onnx.AttributeProto.AttributeType;
@@ -68,7 +70,8 @@ const same =
   (ctx, _n, ins, outs) =>
     ctx.node(op, ins, outs);
 
-function scalarData(dtype: DType, value: number): ConstantData {
+/** One-element data of a dtype. */
+export function scalarData(dtype: DType, value: number): ConstantData {
   switch (dtype) {
     case 'float32':
       return Float32Array.of(value);
@@ -96,8 +99,33 @@ export const EMITTERS: Record<
   Sign: same('Sign'),
   Sqrt: same('Sqrt'),
   Reciprocal: same('Reciprocal'),
-  Softplus: same('Softplus'),
-  Elu: (ctx, n, ins, outs) => ctx.node('Elu', ins, outs, [attrFloat('alpha', num(n, 'alpha'))]),
+  Softplus: (ctx, n, ins, outs) => {
+    if (n.outputs[0].dtype === 'float32') return ctx.node('Softplus', ins, outs);
+    // onnxruntime has no float64 Softplus kernel: relu(x) + log(1 + exp(-|x|)).
+    const [x] = ins;
+    const t = (k: string): string => `${outs[0]}__${k}`;
+    ctx.node('Abs', [x], [t('abs')]);
+    ctx.node('Neg', [t('abs')], [t('neg')]);
+    ctx.node('Exp', [t('neg')], [t('exp')]);
+    ctx.node('Add', [t('exp'), ctx.scalar(n.outputs[0].dtype, 1)], [t('add')]);
+    ctx.node('Log', [t('add')], [t('log')]);
+    ctx.node('Relu', [x], [t('relu')]);
+    ctx.node('Add', [t('relu'), t('log')], outs);
+  },
+  Elu: (ctx, n, ins, outs) => {
+    const alpha = num(n, 'alpha');
+    if (n.outputs[0].dtype === 'float32') return ctx.node('Elu', ins, outs, [attrFloat('alpha', alpha)]);
+    // onnxruntime has no float64 Elu kernel: where(x > 0, x, alpha (exp(min(x, 0)) - 1)).
+    const [x] = ins;
+    const dt = n.outputs[0].dtype;
+    const t = (k: string): string => `${outs[0]}__${k}`;
+    ctx.node('Min', [x, ctx.scalar(dt, 0)], [t('min')]);
+    ctx.node('Exp', [t('min')], [t('exp')]);
+    ctx.node('Sub', [t('exp'), ctx.scalar(dt, 1)], [t('sub')]);
+    ctx.node('Mul', [t('sub'), ctx.scalar(dt, alpha)], [t('mul')]);
+    ctx.node('Greater', [x, ctx.scalar(dt, 0)], [t('pos')]);
+    ctx.node('Where', [t('pos'), x, t('mul')], outs);
+  },
   Add: same('Add'),
   Sub: same('Sub'),
   Mul: same('Mul'),

@@ -3,7 +3,14 @@
  * signature and metadata back from ONNX bytes.
  */
 import onnxProto from 'onnx-proto';
-import { EMITTERS, ONNX_DTYPE, tensorProto, type EmitContext, type INodeProto } from './onnx-emit.ts';
+import {
+  EMITTERS,
+  ONNX_DTYPE,
+  scalarData,
+  tensorProto,
+  type EmitContext,
+  type INodeProto,
+} from './onnx-emit.ts';
 import { ONNX_IR_VERSION, ONNX_OPSET } from './primitives.ts';
 import {
   type ConstantData,
@@ -96,6 +103,16 @@ export function emitModel(opts: EmitOptions): CompiledModel {
         initializers.push(
           tensorProto(name, 'int64', scalar ? [] : [values.length], toConstantData(values, 'int64')),
         );
+      }
+      return name;
+    },
+    scalar(dtype, value) {
+      const key = `${dtype}:${value}`;
+      let name = int64Cache.get(key);
+      if (!name) {
+        name = `c_s_${int64Cache.size}`;
+        int64Cache.set(key, name);
+        initializers.push(tensorProto(name, dtype, [], scalarData(dtype, value)));
       }
       return name;
     },
