@@ -3,34 +3,19 @@
  * coverage curves of all estimators against the diagonal, and per-circuit maps of posterior
  * medians and standard deviations.
  */
-import type { ChipMap, ReportModel } from './model.ts';
-import { binomialInterval, column, summarize } from './stats.ts';
-import { rankBins, rankHistogram } from './svg/histogram.ts';
+import type { CalibrationReport, ChipMap, ReportModel } from './model.ts';
+import { checkSbc } from '../diagnostics/sbc.ts';
+import { column, summarize } from './stats.ts';
+import { rankHistogram } from './svg/histogram.ts';
 import { lineChart } from './svg/line.ts';
 import { heatmap } from './svg/heatmap.ts';
 import { esc, estimatorStyle, fmt, withUnit } from './svg/core.ts';
-import { figure, swatch, table, type Column } from './html-kit.ts';
+import { figure, swatch, table, type Column, type Html } from './html-kit.ts';
 
 /** Largest |empirical - nominal| coverage over the credibility levels (NaN without levels). */
 export function maxCoverageError(c: { levels: number[]; empirical: number[] }): number {
   if (c.levels.length === 0) return NaN;
   return Math.max(...c.levels.map((l, i) => Math.abs(c.empirical[i] - l)));
-}
-
-/** Number of rank-histogram bins used for `nSims` ranks in 0..maxRank: about 10 ranks per bin, 4 to 20 bins. */
-export function sbcBins(nSims: number, maxRank: number): number {
-  return Math.max(1, Math.min(maxRank + 1, Math.max(4, Math.min(20, Math.floor(nSims / 10)))));
-}
-
-/** Bins of one parameter's rank histogram outside the 99% band of uniform ranks. */
-export function binsOutsideBand(ranks: ArrayLike<number>, maxRank: number, bins: number): number {
-  const { counts, probs } = rankBins(ranks, maxRank, bins);
-  let out = 0;
-  for (let i = 0; i < bins; i++) {
-    const [lo, hi] = binomialInterval(ranks.length, probs[i], 0.99);
-    if (counts[i] < lo || counts[i] > hi) out++;
-  }
-  return out;
 }
 
 /** The calibration section body: rank histograms, coverage curves and a table of both. */
@@ -40,35 +25,57 @@ export function calibrationSection(m: ReportModel): string {
   if (m.calibration.length === 0)
     return '<p class="note">No calibration results for the selected estimators.</p>';
   const parts: string[] = [];
-  const cols: Column[] = [
-    { head: 'estimator' },
-    { head: 'held-out sims', num: true },
-    { head: 'draws per sim', num: true },
-  ];
-  cols.push(
-    { head: 'max coverage error', num: true },
-    ...params.map((s) => ({ head: `${s.name}: bins outside`, num: true })),
+  const checks = m.calibration.map((c) =>
+    checkSbc({ nObs: c.ranks.length / p, nSamples: c.nPosteriorSamples, thetaDim: p, ranks: c.ranks }),
   );
-  const rows = m.calibration.map((c) => {
-    const e = m.estimators.find((x) => x.id === c.estimatorId)!;
-    const n = c.ranks.length / p;
-    const bins = sbcBins(n, c.nPosteriorSamples);
-    const err = maxCoverageError(c.coverage);
-    return [
-      swatch(estimatorStyle(m.estimators.indexOf(e)).color, e.name),
-      n,
-      c.nPosteriorSamples,
-      { v: fmt(err, 3), cls: err <= 0.05 ? 'ok' : 'bad' },
-      ...params.map(
-        (_, k) => `${binsOutsideBand(column(c.ranks, p, k), c.nPosteriorSamples, bins)} / ${bins}`,
-      ),
-    ];
-  });
+  const name = (c: CalibrationReport) => {
+    const i = m.estimators.findIndex((x) => x.id === c.estimatorId);
+    return swatch(estimatorStyle(i).color, m.estimators[i].name);
+  };
   parts.push(
+    table(
+      [
+        { head: 'estimator' },
+        { head: 'held-out sims', num: true },
+        { head: 'draws per sim', num: true },
+        { head: 'coverage curve' },
+        { head: 'max coverage error', num: true },
+        { head: 'SBC uniform (all parameters)' },
+      ],
+      m.calibration.map((c, j) => {
+        const err = maxCoverageError(c.coverage);
+        return [
+          name(c),
+          c.ranks.length / p,
+          c.nPosteriorSamples,
+          c.coverage.kind ?? 'joint HPD',
+          { v: fmt(err, 3), cls: err <= 0.05 ? 'ok' : 'bad' },
+          { v: checks[j].pass ? 'yes' : 'no', cls: checks[j].pass ? 'ok' : 'bad' },
+        ];
+      }),
+      'Coverage error in red exceeds 0.05.',
+    ),
+  );
+  const groups: { head: string | Html; span: number }[] = [{ head: '', span: 1 }];
+  const cols: Column[] = [{ head: 'parameter' }];
+  m.calibration.forEach((c) => {
+    groups.push({ head: name(c), span: 3 });
+    cols.push({ head: 'χ² p', num: true }, { head: 'KS p', num: true }, { head: 'uniform' });
+  });
+  const rows = params.map((s, k) => [
+    s.name,
+    ...checks.flatMap((ch) => {
+      const q = ch.parameters[k];
+      return [fmt(q.chi2P, 3), fmt(q.ksP, 3), { v: q.uniform ? 'yes' : 'no', cls: q.uniform ? 'ok' : 'bad' }];
+    }),
+  ]);
+  parts.push(
+    '<h3>Rank uniformity per parameter</h3>',
     table(
       cols,
       rows,
-      'Coverage error in red exceeds 0.05. Bins outside: rank-histogram bins outside the 99% band of uniform ranks (about 1% of bins expected).',
+      `χ² test on the rank histogram and KS test on the ranks; "uniform" when both p-values exceed ${checks[0].alpha} / ${p} (Bonferroni over parameters).`,
+      groups,
     ),
   );
   const withCoverage = m.calibration.filter((c) => c.coverage.levels.length > 0);
@@ -106,7 +113,7 @@ export function calibrationSection(m: ReportModel): string {
   for (const c of m.calibration) {
     const i = m.estimators.findIndex((x) => x.id === c.estimatorId);
     const n = c.ranks.length / p;
-    const bins = sbcBins(n, c.nPosteriorSamples);
+    const bins = checks[m.calibration.indexOf(c)].bins;
     parts.push(`<h3>SBC ranks: ${esc(m.estimators[i].name)}</h3><div class="grid4">`);
     params.forEach((s, k) => {
       const svg = rankHistogram({

@@ -19,6 +19,8 @@ section { margin-top: 9mm; }
 section.major { break-before: page; }
 section.major:first-of-type { break-before: auto; }
 article.obs + article.obs { break-before: page; }
+h3, h4 { break-after: avoid; page-break-after: avoid; }
+.keep { break-inside: avoid; page-break-inside: avoid; }
 figure { margin: 2mm 0 4mm; break-inside: avoid; page-break-inside: avoid; }
 figure svg { display: block; max-width: 100%; height: auto; }
 figcaption { font-size: 9pt; color: var(--muted); margin-top: 1mm; }
@@ -26,12 +28,16 @@ figcaption { font-size: 9pt; color: var(--muted); margin-top: 1mm; }
 .row > figure { flex: 1 1 0; min-width: 0; margin: 1mm 0 2mm; }
 .grid4 { display: grid; grid-template-columns: repeat(4, 1fr); gap: 1mm 3mm; }
 .grid2 { display: grid; grid-template-columns: repeat(2, 1fr); gap: 1mm 4mm; }
-.grid4 > figure, .grid2 > figure { margin: 0 0 1mm; }
+.grid4 > figure, .grid2 > h3, h4 { break-after: avoid; page-break-after: avoid; }
+.keep { break-inside: avoid; page-break-inside: avoid; }
+figure { margin: 0 0 1mm; }
 table { border-collapse: collapse; margin: 1.5mm 0 4mm; font-size: 9pt; break-inside: auto; }
 tr { break-inside: avoid; page-break-inside: avoid; }
 thead { display: table-header-group; }
 th, td { padding: 0.9mm 2.2mm; border-bottom: 1px solid var(--rule); text-align: left; vertical-align: top; }
 th { background: #f2f4f7; font-weight: 600; }
+tr.groups th { background: #fff; border-bottom: 2px solid var(--rule); text-align: center; }
+caption { caption-side: bottom; text-align: left; padding-top: 1mm; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.mono, .mono { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 8.5pt; word-break: break-all; }
 td.ok { color: #1d6b35; }

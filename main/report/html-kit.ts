@@ -33,7 +33,10 @@ export interface Column {
   num?: boolean;
 }
 
-/** A table with escaped header and cells; `cls` per cell via `{ v, cls }`. */
+/**
+ * A table with escaped header and cells; `cls` per cell via `{ v, cls }`; optional `groups` add a
+ * header row above the column heads, each group spanning `span` columns.
+ */
 export function table(
   columns: Column[],
   rows: (
@@ -46,8 +49,12 @@ export function table(
     | { v: Html | string | number | undefined; cls: string }
   )[][],
   caption?: string,
+  groups?: { head: string | Html; span: number }[],
 ): string {
   const head = columns.map((c) => `<th${c.num ? ' class="num"' : ''}>${cell(c.head)}</th>`).join('');
+  const groupRow = groups
+    ? `<tr class="groups">${groups.map((g) => `<th colspan="${g.span}">${cell(g.head)}</th>`).join('')}</tr>`
+    : '';
   const body = rows
     .map(
       (r) =>
@@ -63,7 +70,7 @@ export function table(
     )
     .join('');
   const cap = caption ? `<caption class="note">${esc(caption)}</caption>` : '';
-  return `<table>${cap}<thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
+  return `<table>${cap}<thead>${groupRow}<tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
 }
 
 /** A definition list of key/value pairs (keys escaped, values via `cell`). */

@@ -153,7 +153,7 @@ function estimatorsSection(m: ReportModel): string {
           yLabel: losses,
           width: 560,
           height: 260,
-          legendAt: 'top-left',
+          legendAt: 'top-right',
         }),
         'Solid: training loss; dashed: validation loss.',
       ),

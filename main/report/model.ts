@@ -79,7 +79,7 @@ export interface TrainingCurve {
   validation: number[];
   /** Name of the loss shown on the y axis. */
   lossName: string;
-  /** Epoch (0-based) whose weights were kept. */
+  /** Epoch whose weights were kept, counted from 1 as on the chart's x axis. */
   bestEpoch?: number;
 }
 
@@ -153,8 +153,11 @@ export interface CalibrationReport {
   nPosteriorSamples: number;
   /** nSims x nParams ranks, row-major. */
   ranks: Int32Array;
-  /** Expected coverage: credibility levels (0..1, increasing) and the observed coverage at each. */
-  coverage: { levels: number[]; empirical: number[] };
+  /**
+   * Expected coverage: credibility levels (0..1, increasing) and the observed coverage at each;
+   * `kind` says which regions were checked (default 'joint HPD').
+   */
+  coverage: { levels: number[]; empirical: number[]; kind?: string };
   seed?: number;
 }
 
@@ -273,7 +276,10 @@ export function validateReportModel(m: ReportModel): ReportModel {
   m.calibration.forEach((c, i) => {
     const at = `calibration[${i}]`;
     known(`${at}.estimatorId`, c.estimatorId);
-    checkRows(`${at}.ranks`, c.ranks, p);
+    if (!(Number.isInteger(c.nPosteriorSamples) && c.nPosteriorSamples >= 1)) {
+      fail(`${at}.nPosteriorSamples`, `must be a whole number >= 1, got ${c.nPosteriorSamples}`);
+    }
+    if (checkRows(`${at}.ranks`, c.ranks, p) === 0) fail(`${at}.ranks`, 'is empty');
     for (let k = 0; k < c.ranks.length; k++) {
       if (c.ranks[k] < 0 || c.ranks[k] > c.nPosteriorSamples) {
         fail(`${at}.ranks`, `value ${c.ranks[k]} at index ${k} is outside 0..${c.nPosteriorSamples}`);

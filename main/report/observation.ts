@@ -8,7 +8,7 @@ import { column, quantileSorted, summarizeColumns, type MarginalSummary } from '
 import { cornerPlot } from './svg/density.ts';
 import { lineChart, type LineSeries } from './svg/line.ts';
 import { esc, estimatorStyle, finiteDomain, fmt, niceDomain } from './svg/core.ts';
-import { figure, kv, raw, swatch, table, type Column } from './html-kit.ts';
+import { figure, kv, raw, swatch, table, type Column, type Html } from './html-kit.ts';
 
 /** Posterior contraction 1 - Var_post / Var_prior for a box-uniform prior (Var_prior = width^2 / 12). */
 export function contraction(std: number, spec: ParameterSpec): number {
@@ -79,6 +79,7 @@ function predictiveChart(
     xLabel: 'time [µs]',
     yLabel: `membrane [${o.observed.unit}]`,
     yDomain,
+    legendAt: 'above',
   });
 }
 
@@ -86,12 +87,14 @@ function summaryTable(m: ReportModel, o: ObservationReport, sums: Record<string,
   const ests = m.estimators.filter((e) => sums[e.id]);
   const cols: Column[] = [{ head: 'parameter' }, { head: 'prior', num: true }];
   if (o.trueTheta) cols.push({ head: 'true', num: true });
+  const groups: { head: string | Html; span: number }[] = [{ head: '', span: cols.length }];
   for (const e of ests) {
+    groups.push({ head: swatch(estimatorStyle(m.estimators.indexOf(e)).color, e.name), span: 4 });
     cols.push(
-      { head: swatch(estimatorStyle(m.estimators.indexOf(e)).color, `${e.name}: median`), num: true },
+      { head: 'median', num: true },
       { head: '90% interval', num: true },
       { head: 'std', num: true },
-      { head: 'contraction', num: true },
+      { head: 'contr.', num: true },
     );
   }
   const rows = m.experiment.parameters.map((spec, k) => {
@@ -112,19 +115,18 @@ function summaryTable(m: ReportModel, o: ObservationReport, sums: Record<string,
     }
     return row;
   });
-  const note = o.trueTheta ? 'Intervals in red do not contain the true value.' : undefined;
-  return table(cols, rows, note);
+  const note = `90% interval: 5%–95% quantiles; contr.: posterior contraction 1 − Var_post / Var_prior.${o.trueTheta ? ' Intervals in red do not contain the true value.' : ''}`;
+  return table(cols, rows, note, groups);
 }
 
 function agreementTable(m: ReportModel, o: ObservationReport): string {
   const s = o.summaries!;
   const ests = m.estimators.filter((e) => s.predictive[e.id]);
   const cols: Column[] = [{ head: 'statistic' }, { head: 'observed', num: true }];
+  const groups: { head: string | Html; span: number }[] = [{ head: '', span: 2 }];
   for (const e of ests) {
-    cols.push(
-      { head: swatch(estimatorStyle(m.estimators.indexOf(e)).color, `${e.name}: median`), num: true },
-      { head: '5% – 95%', num: true },
-    );
+    groups.push({ head: swatch(estimatorStyle(m.estimators.indexOf(e)).color, e.name), span: 2 });
+    cols.push({ head: 'median', num: true }, { head: '5% – 95%', num: true });
   }
   const rows = s.statistics.map((st, k) => {
     const obs = s.observed[k];
@@ -146,6 +148,7 @@ function agreementTable(m: ReportModel, o: ObservationReport): string {
     cols,
     rows,
     'Red: the observed value lies outside the 5%–95% range of the posterior-predictive traces.',
+    groups,
   );
 }
 
@@ -176,7 +179,7 @@ export function observationSection(m: ReportModel, o: ObservationReport, index: 
     parts.push('<p class="note">No posterior for this observation in the selected estimators.</p></article>');
     return parts.join('');
   }
-  parts.push('<h4>Posterior summaries</h4>', summaryTable(m, o, sums));
+  parts.push(`<div class="keep"><h4>Posterior summaries</h4>${summaryTable(m, o, sums)}</div>`);
   parts.push(
     figure(
       cornerPlot({
@@ -220,7 +223,7 @@ export function observationSection(m: ReportModel, o: ObservationReport, index: 
     );
   }
   if (o.summaries && o.summaries.statistics.length > 0)
-    parts.push('<h4>Summary-statistic agreement</h4>', agreementTable(m, o));
+    parts.push(`<div class="keep"><h4>Summary-statistic agreement</h4>${agreementTable(m, o)}</div>`);
   parts.push('</article>');
   return raw(parts.join('')).html;
 }

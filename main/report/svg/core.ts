@@ -150,6 +150,8 @@ export interface AxisOptions {
   label?: string;
   ticks?: boolean;
   gridLines?: boolean;
+  /** Skip ticks closer than this many px to either end of the axis (avoids clashing labels of adjacent panels). */
+  inset?: number;
 }
 
 /** Draw the x and y axes of a frame (lines, nice ticks, tick labels, titles). */
@@ -211,7 +213,7 @@ export function withUnit(name: string, unit: string): string {
 
 /** Inline style shared by all charts (font sizes of tick and axis labels, legend). */
 export const SVG_STYLE =
-  '<style>.tk{font:9.5px sans-serif;fill:#333}.al{font:11px sans-serif;fill:#111}.lg{font:10.5px sans-serif;fill:#111}.tt{font:bold 11px sans-serif;fill:#111}</style>';
+  '<style>.tk{font:10px sans-serif;fill:#333}.al{font:11.5px sans-serif;fill:#111}.lg{font:10.5px sans-serif;fill:#111}.tt{font:bold 11px sans-serif;fill:#111}</style>';
 
 /** Open an `<svg>` element of the given size with the shared style and an accessible title. */
 export function svgOpen(width: number, height: number, title: string): string {
@@ -266,4 +268,15 @@ export function finiteDomain(arrays: ArrayLike<number>[]): [number, number] {
     }
   }
   return lo <= hi ? [lo, hi] : [0, 1];
+}
+
+/** A legend laid out in one row starting at (x, y); label widths estimated at 5.8 px per character. */
+export function legendRow(x: number, y: number, entries: Parameters<typeof legend>[2]): string {
+  const parts: string[] = [];
+  let xx = x;
+  for (const e of entries) {
+    parts.push(legend(xx, y, [e]));
+    xx += 36 + 5.8 * e.label.length;
+  }
+  return parts.join('');
 }

@@ -3,7 +3,18 @@
  * diagonal. Long series are reduced to a min/max envelope per horizontal pixel so a 65,535-sample
  * trace costs about as much SVG as a 600-sample one while keeping every spike peak visible.
  */
-import { axes, esc, finiteDomain, frame, legend, linear, niceDomain, px, svgOpen } from './core.ts';
+import {
+  axes,
+  esc,
+  finiteDomain,
+  frame,
+  legend,
+  legendRow,
+  linear,
+  niceDomain,
+  px,
+  svgOpen,
+} from './core.ts';
 
 /** One line of a line chart. */
 export interface LineSeries {
@@ -33,7 +44,7 @@ export interface LineChartOptions {
   /** Vertical marker lines with labels (e.g. the best epoch). */
   vlines?: { x: number; label: string; color?: string }[];
   /** Legend position inside the plot: top-left (default) or bottom-right. */
-  legendAt?: 'top-left' | 'bottom-right' | 'none';
+  legendAt?: 'top-left' | 'top-right' | 'bottom-right' | 'above' | 'none';
 }
 
 /** Path data for one series, reduced to at most ~2 points per pixel column (min/max envelope). */
@@ -100,7 +111,8 @@ export function lineChart(o: LineChartOptions): string {
   const width = o.width ?? 560;
   const height = o.height ?? 260;
   const hasMarkers = o.series.some((s) => s.markers && s.markers.length > 0);
-  const f = frame(width, height, { top: hasMarkers ? 22 : 12 });
+  const above = o.legendAt === 'above' && o.series.some((s) => s.label);
+  const f = frame(width, height, { top: (hasMarkers ? 22 : 12) + (above ? 16 : 0) });
   const xd = o.xDomain ?? niceDomain(...finiteDomain(o.series.map((s) => s.x)), Math.round(width / 90));
   const yd = o.yDomain ?? niceDomain(...finiteDomain(o.series.map((s) => s.y)), Math.round(height / 55));
   const x = linear(xd, [f.left, width - f.right]);
@@ -156,11 +168,17 @@ export function lineChart(o: LineChartOptions): string {
     .map((s) => ({ label: s.label!, color: s.color, kind: 'line' as const, dash: s.dash }));
   if (o.diagonal) entries.push({ label: 'ideal', color: '#888', kind: 'line', dash: '4 3' });
   if (entries.length > 0 && o.legendAt !== 'none') {
-    const [lx, ly] =
-      o.legendAt === 'bottom-right'
-        ? [width - f.right - 150, height - f.bottom - 10 - 15 * (entries.length - 1)]
-        : [f.left + 10, f.top + 12];
-    parts.push(legend(lx, ly, entries));
+    const w = 30 + 5.8 * Math.max(...entries.map((e) => e.label.length));
+    if (above) parts.push(legendRow(f.left, 10, entries));
+    else {
+      const [lx, ly] =
+        o.legendAt === 'bottom-right'
+          ? [width - f.right - w, height - f.bottom - 10 - 15 * (entries.length - 1)]
+          : o.legendAt === 'top-right'
+            ? [width - f.right - w, f.top + 12]
+            : [f.left + 10, f.top + 12];
+      parts.push(legend(lx, ly, entries));
+    }
   }
   parts.push('</svg>');
   return parts.join('');
