@@ -59,8 +59,17 @@ export function encodeNpy(arr: NpyArray): Buffer {
   if (arr.data.length !== count) {
     throw new RangeError(`npy: data has ${arr.data.length} elements but shape [${arr.shape.join(', ')}] needs ${count}`);
   }
-  const shapeStr = arr.shape.length === 1 ? `(${arr.shape[0]},)` : `(${arr.shape.join(', ')})`;
-  let header = `{'descr': '${DESCR[arr.dtype]}', 'fortran_order': False, 'shape': ${shapeStr}, }`;
+  const body = Buffer.from(arr.data.buffer, arr.data.byteOffset, arr.data.byteLength);
+  return Buffer.concat([encodeNpyHeader(arr.dtype, arr.shape), body]);
+}
+
+/**
+ * The header bytes (magic, version, length, padded dict) of a .npy file holding `shape` of
+ * `dtype`; the raw little-endian data follows. For writing arrays piecewise.
+ */
+export function encodeNpyHeader(dtype: NpyDtype, shape: readonly number[]): Buffer {
+  const shapeStr = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
+  let header = `{'descr': '${DESCR[dtype]}', 'fortran_order': False, 'shape': ${shapeStr}, }`;
   let version = 1;
   let prefix = 10;
   if (header.length + 1 + prefix > 65535) {
@@ -75,8 +84,7 @@ export function encodeNpy(arr: NpyArray): Buffer {
   head[7] = 0;
   if (version === 1) head.writeUInt16LE(header.length, 8);
   else head.writeUInt32LE(header.length, 8);
-  const body = Buffer.from(arr.data.buffer, arr.data.byteOffset, arr.data.byteLength);
-  return Buffer.concat([head, Buffer.from(header, 'latin1'), body]);
+  return Buffer.concat([head, Buffer.from(header, 'latin1')]);
 }
 
 /** Parse .npy bytes. `name` is used in error messages (a file path or archive member). */

@@ -379,6 +379,15 @@ export class SimulationRepository {
     return { ...out, spikeTimes, spikeOffsets };
   }
 
+  /** Total number of spike times stored in a set (without reading the traces). */
+  spikeTotal(setId: number): number {
+    this.get(setId);
+    const r = this.s
+      .stmt('SELECT coalesce(sum(length(spike_times)), 0) / 4 AS n FROM simulation_chunks WHERE set_id = ?')
+      .get(setId) as { n: number };
+    return r.n;
+  }
+
   /** A reader of random mini-batches by row index, with a chunk cache (the set is never loaded whole). */
   openReader(setId: number, opts: SetReaderOptions = {}): SetReader {
     return new SetReader(this.s, this.get(setId), opts);
