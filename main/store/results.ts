@@ -179,9 +179,9 @@ export class PosteriorRepository {
   list(filter: { observationId?: number; estimatorId?: number } = {}): PosteriorInfo[] {
     const rows = this.s
       .stmt(
-        `SELECT ${POSTERIOR_INFO} FROM posteriors WHERE (?1 IS NULL OR observation_id = ?1) AND (?2 IS NULL OR estimator_id = ?2) ORDER BY id`,
+        `SELECT ${POSTERIOR_INFO} FROM posteriors WHERE (@obs IS NULL OR observation_id = @obs) AND (@est IS NULL OR estimator_id = @est) ORDER BY id`,
       )
-      .all(filter.observationId ?? null, filter.estimatorId ?? null) as PosteriorRow[];
+      .all({ obs: filter.observationId ?? null, est: filter.estimatorId ?? null }) as PosteriorRow[];
     return rows.map(posteriorInfo);
   }
 
@@ -281,17 +281,17 @@ export class ArtifactRepository {
   list(filter: Links & { kind?: string } = {}): Artifact[] {
     const rows = this.s
       .stmt(
-        `SELECT * FROM artifacts WHERE (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR experiment_id = ?2) AND (?3 IS NULL OR set_id = ?3)
-           AND (?4 IS NULL OR observation_id = ?4) AND (?5 IS NULL OR estimator_id = ?5) AND (?6 IS NULL OR posterior_id = ?6) ORDER BY id`,
+        `SELECT * FROM artifacts WHERE (@kind IS NULL OR kind = @kind) AND (@exp IS NULL OR experiment_id = @exp) AND (@set IS NULL OR set_id = @set)
+           AND (@obs IS NULL OR observation_id = @obs) AND (@est IS NULL OR estimator_id = @est) AND (@post IS NULL OR posterior_id = @post) ORDER BY id`,
       )
-      .all(
-        filter.kind ?? null,
-        filter.experimentId ?? null,
-        filter.setId ?? null,
-        filter.observationId ?? null,
-        filter.estimatorId ?? null,
-        filter.posteriorId ?? null,
-      ) as ArtifactRow[];
+      .all({
+        kind: filter.kind ?? null,
+        exp: filter.experimentId ?? null,
+        set: filter.setId ?? null,
+        obs: filter.observationId ?? null,
+        est: filter.estimatorId ?? null,
+        post: filter.posteriorId ?? null,
+      }) as ArtifactRow[];
     return rows.map(artifactFromRow);
   }
 
