@@ -2,7 +2,18 @@
  * The channel names of the API as a plain list (no schemas), for the preload and the browser
  * client, which must stay tiny. A test checks it matches `calls` in contract.ts.
  */
-export const CHANNELS = ['app:info', 'settings:get', 'settings:set', 'jobs:list', 'jobs:cancel'] as const;
+export const CHANNELS = [
+  'app:info',
+  'settings:get',
+  'settings:set',
+  'jobs:list',
+  'jobs:cancel',
+  'project:create',
+  'project:open',
+  'project:close',
+  'project:summary',
+  'observation:get',
+] as const;
 
 /** The IPC/WebSocket channel that carries ApiEvents. */
 export const EVENT_CHANNEL = 'adexwb:event';

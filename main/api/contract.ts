@@ -8,6 +8,9 @@
  */
 import { z } from 'zod';
 import type { JobStatus } from '../jobs/types.ts';
+import type { ProjectSummary, ObservationData } from './project.types.ts';
+
+export type { ProjectSummary, ObservationData } from './project.types.ts';
 
 /** Longest string accepted anywhere in a payload unless a schema says otherwise. */
 export const MAX_STRING = 4096;
@@ -16,6 +19,8 @@ export const MAX_PAYLOAD_BYTES = 64 * 1024 * 1024;
 
 const str = (max = MAX_STRING) => z.string().max(max, `must be at most ${max} characters`);
 const none = z.object({}).strict();
+const filePath = str().min(1, 'must not be empty');
+const id = z.number().int('must be a whole number').positive('must be positive');
 
 function call<A extends z.ZodType>(args: A) {
   return { args, returns: <R>() => ({ args, result: undefined as unknown as R }) };
@@ -54,6 +59,13 @@ export const calls = {
   'jobs:cancel': call(z.object({ id: z.uuid('must be a job id') }).strict()).returns<{
     cancelled: boolean;
   }>(),
+  'project:create': call(
+    z.object({ path: filePath, name: str(200).optional() }).strict(),
+  ).returns<ProjectSummary>(),
+  'project:open': call(z.object({ path: filePath }).strict()).returns<ProjectSummary>(),
+  'project:close': call(none).returns<{ closed: boolean }>(),
+  'project:summary': call(none).returns<ProjectSummary | null>(),
+  'observation:get': call(z.object({ id }).strict()).returns<ObservationData>(),
 } as const;
 
 export type CallName = keyof typeof calls;

@@ -11,6 +11,7 @@ import type { ApiEvent, AppInfo, Envelope } from './contract.ts';
 import { ApiError } from './contract.ts';
 import { dispatch, type Handlers } from './dispatch.ts';
 import { defaultDataDir, SettingsStore } from './settings.ts';
+import { observationData, ProjectSession, summarize } from './project.handlers.ts';
 
 export interface WorkbenchOptions {
   /** Folder for settings (default: see defaultDataDir). */
@@ -23,11 +24,13 @@ export class Workbench {
   readonly settings: SettingsStore;
   private readonly events = new EventEmitter();
   private readonly handlers: Handlers;
+  readonly session: ProjectSession;
 
   constructor(readonly options: WorkbenchOptions) {
     this.settings = new SettingsStore(options.dataDir ?? defaultDataDir());
     this.events.setMaxListeners(100);
     this.runner.on('status', (status: JobStatus) => this.emit({ type: 'job', status }));
+    this.session = new ProjectSession((file) => this.settings.touchRecent(file));
     this.handlers = this.createHandlers();
   }
 
@@ -48,6 +51,7 @@ export class Workbench {
 
   async close(): Promise<void> {
     await this.runner.shutdown();
+    this.session.close();
     this.events.removeAllListeners();
   }
 
@@ -67,6 +71,11 @@ export class Workbench {
         if (!this.runner.get(id)) throw new ApiError('not_found', `no job with id ${id}`);
         return { cancelled: this.runner.cancel(id) };
       },
+      'project:create': async ({ path, name }) => summarize(this.session.create(path, name)),
+      'project:open': async ({ path }) => summarize(this.session.open(path)),
+      'project:close': async () => ({ closed: this.session.close() }),
+      'project:summary': async () => (this.session.project ? summarize(this.session.project) : null),
+      'observation:get': async ({ id }) => observationData(this.session.require(), id),
     };
   }
 }
