@@ -4,8 +4,7 @@ import { Duplex } from 'node:stream';
 
 /** Two connected duplex streams; destroying one ends the other (like an unplugged cable). */
 export function duplexPair(): [Duplex, Duplex] {
-  let a!: Duplex;
-  let b!: Duplex;
+  const ends: Duplex[] = [];
   const make = (peer: () => Duplex) =>
     new Duplex({
       read() {},
@@ -20,7 +19,9 @@ export function duplexPair(): [Duplex, Duplex] {
         cb(err);
       },
     });
-  a = make(() => b);
-  b = make(() => a);
-  return [a, b];
+  ends.push(
+    make(() => ends[1]),
+    make(() => ends[0]),
+  );
+  return [ends[0], ends[1]];
 }
