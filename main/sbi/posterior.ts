@@ -1,0 +1,303 @@
+/**
+ * A trained posterior estimate, executed by onnxruntime-node from the two exported contract graphs
+ * (docs/onnx-contract.md). Many observations are handled in one call.
+ *
+ * With a box prior, samples outside the box are rejected and redrawn, and log-densities are
+ * renormalized by the accepted mass Z(x), estimated per observation from `acceptanceSamples` draws.
+ *
+ * @example
+ * const post = await loadPosterior('est');
+ * const theta = await post.sample(x, 1000);        // x: B*xDim values -> B*1000*thetaDim values
+ * const lp = await post.logProb(theta, x);          // B*1000 values
+ * await post.save('copy');
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { Session, ort } from '../graph/index.ts';
+import { checkSameEstimator, ContractError, readContractModel, type PosteriorMetadata } from './contract.ts';
+import { DataError } from './data.ts';
+import { insideBounds } from './prior.ts';
+import { Rng } from './rng.ts';
+
+/** Options of `sample`. */
+export interface SampleOptions {
+  /** Seed of the noise (default: fresh from Math.random). */
+  seed?: number;
+  /** Or a generator to draw from (its state advances). */
+  rng?: Rng;
+}
+
+/** Options of `logProb`. */
+export interface LogProbOptions {
+  /** Draws per observation used to estimate the accepted mass of a bounded prior (10,000). */
+  acceptanceSamples?: number;
+  seed?: number;
+}
+
+/** Largest number of noise values fed to one onnxruntime run (keeps memory bounded). */
+const MAX_RUN_VALUES = 8_000_000;
+/** Below this acceptance rate sampling stops with an error instead of looping. */
+const MIN_ACCEPTANCE = 1e-4;
+
+/** The posterior estimate q(theta | x). Arrays are row-major float32. */
+export class Posterior {
+  private constructor(
+    private readonly samplerSession: Session,
+    private readonly logProbSession: Session,
+    /** What the estimator declares about itself (parameter names, bounds, z-score, ...). */
+    readonly meta: PosteriorMetadata,
+    private readonly bytes: { sampler: Uint8Array; logProb: Uint8Array },
+  ) {}
+
+  /** Create from the two contract models' bytes (checked against the contract). */
+  static async fromBytes(sampler: Uint8Array, logProb: Uint8Array, where = 'estimator'): Promise<Posterior> {
+    const a = readContractModel(sampler, `${where}/sampler.onnx`, 'sampler').meta;
+    const b = readContractModel(logProb, `${where}/log_prob.onnx`, 'log_prob').meta;
+    checkSameEstimator(a, b, where);
+    let s: Session, l: Session;
+    try {
+      s = await Session.create(sampler);
+      l = await Session.create(logProb);
+    } catch (err) {
+      throw new ContractError(`${where}: onnxruntime cannot load the estimator: ${(err as Error).message}`);
+    }
+    return new Posterior(s, l, a, { sampler, logProb });
+  }
+
+  get thetaDim(): number {
+    return this.meta.thetaDim;
+  }
+  get xDim(): number {
+    return this.meta.xDim;
+  }
+
+  /** Number of observations in `x` (throws when its length is not a multiple of xDim). */
+  private observations(x: Float32Array, what = 'x'): number {
+    const d = this.meta.xDim;
+    if (x.length === 0 || x.length % d !== 0) {
+      throw new DataError(
+        `${what}: expected a multiple of ${d} values (observations of width ${d}), got ${x.length}`,
+      );
+    }
+    for (let i = 0; i < x.length; i++) {
+      if (!Number.isFinite(x[i]))
+        throw new DataError(`${what}: observation ${Math.floor(i / d)} contains NaN or inf`);
+    }
+    return x.length / d;
+  }
+
+  /** One sampler run: x [B, X], noise [B, n, Z] -> theta [B, n, D]. */
+  private async runSampler(x: Float32Array, b: number, n: number, rng: Rng): Promise<Float32Array> {
+    const z = this.meta.noiseDim;
+    const noise = rng.fillNormal(new Float32Array(b * n * z));
+    const out = await this.samplerSession.runRaw({
+      x: new ort.Tensor('float32', x, [b, this.meta.xDim]),
+      noise: new ort.Tensor('float32', noise, [b, n, z]),
+    });
+    return out.theta.data as Float32Array;
+  }
+
+  /** Unbounded draws for many observations, in as few runs as memory allows. */
+  private async drawUnbounded(x: Float32Array, b: number, n: number, rng: Rng): Promise<Float32Array> {
+    const d = this.meta.thetaDim;
+    const xd = this.meta.xDim;
+    const perObs = n * this.meta.noiseDim;
+    const obsPerRun = Math.max(1, Math.floor(MAX_RUN_VALUES / perObs));
+    if (obsPerRun >= b) return this.runSampler(x, b, n, rng);
+    const out = new Float32Array(b * n * d);
+    const rowsPerRun = Math.max(1, Math.floor(MAX_RUN_VALUES / this.meta.noiseDim));
+    for (let o0 = 0; o0 < b; o0 += obsPerRun) {
+      const ob = Math.min(obsPerRun, b - o0);
+      if (perObs <= MAX_RUN_VALUES) {
+        out.set(await this.runSampler(x.subarray(o0 * xd, (o0 + ob) * xd), ob, n, rng), o0 * n * d);
+        continue;
+      }
+      for (let s0 = 0; s0 < n; s0 += rowsPerRun) {
+        const sn = Math.min(rowsPerRun, n - s0);
+        const part = await this.runSampler(x.subarray(o0 * xd, (o0 + 1) * xd), 1, sn, rng);
+        out.set(part, (o0 * n + s0) * d);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * `n` samples for each observation in `x` (B observations of width xDim): returns B*n*thetaDim
+   * values, observation-major. Inside the prior box when the estimator has bounds.
+   * @throws DataError for malformed x, or when almost no mass of an observation lies in the box.
+   */
+  async sample(x: Float32Array, n: number, opts: SampleOptions = {}): Promise<Float32Array> {
+    if (!Number.isInteger(n) || n < 1)
+      throw new DataError(`number of samples must be a positive integer, got ${n}`);
+    const b = this.observations(x);
+    const rng = opts.rng ?? new Rng(opts.seed ?? Math.floor(Math.random() * 2 ** 32));
+    const first = await this.drawUnbounded(x, b, n, rng);
+    const bounds = this.meta.bounds;
+    if (!bounds) return first;
+    const d = this.meta.thetaDim;
+    const xd = this.meta.xDim;
+    const out = new Float32Array(b * n * d);
+    const filled = new Int32Array(b);
+    const drawn = new Float64Array(b);
+    const accept = (draws: Float32Array, obs: number[], per: number) => {
+      obs.forEach((o, k) => {
+        drawn[o] += per;
+        for (let r = 0; r < per && filled[o] < n; r++) {
+          if (insideBounds(draws, k * per + r, bounds)) {
+            out.set(draws.subarray((k * per + r) * d, (k * per + r + 1) * d), (o * n + filled[o]) * d);
+            filled[o]++;
+          }
+        }
+      });
+    };
+    accept(first, [...Array(b).keys()], n);
+    for (;;) {
+      const todo = [...Array(b).keys()].filter((o) => filled[o] < n);
+      if (todo.length === 0) return out;
+      for (const o of todo) {
+        const rate = filled[o] / drawn[o];
+        if (drawn[o] >= 100_000 && rate < MIN_ACCEPTANCE) {
+          throw new DataError(
+            `observation ${o}: only ${filled[o]} of ${drawn[o]} samples fall inside the prior bounds; the estimate puts almost no mass there`,
+          );
+        }
+      }
+      // Redraw enough for the neediest observation at its observed acceptance rate (+20%).
+      const need = Math.max(
+        ...todo.map((o) => (n - filled[o]) / Math.max(filled[o] / drawn[o], MIN_ACCEPTANCE / 10)),
+      );
+      const per = Math.min(
+        Math.ceil(need * 1.2) + 16,
+        Math.max(n, Math.floor(MAX_RUN_VALUES / this.meta.noiseDim / todo.length)),
+      );
+      const xs = new Float32Array(todo.length * xd);
+      todo.forEach((o, k) => xs.set(x.subarray(o * xd, (o + 1) * xd), k * xd));
+      accept(await this.drawUnbounded(xs, todo.length, per, rng), todo, per);
+    }
+  }
+
+  /**
+   * Fraction of the unbounded estimate's mass inside the prior box, per observation (1 without
+   * bounds), estimated from `m` draws each.
+   */
+  async acceptanceRate(x: Float32Array, m = 10_000, seed = 0): Promise<Float64Array> {
+    const b = this.observations(x);
+    const out = new Float64Array(b).fill(1);
+    const bounds = this.meta.bounds;
+    if (!bounds) return out;
+    const draws = await this.drawUnbounded(x, b, m, new Rng(seed));
+    for (let o = 0; o < b; o++) {
+      let inside = 0;
+      for (let r = 0; r < m; r++) if (insideBounds(draws, o * m + r, bounds)) inside++;
+      out[o] = inside / m;
+    }
+    return out;
+  }
+
+  /**
+   * log p(theta | x). `x` holds B observations; `theta` holds B*N parameter sets (N per
+   * observation, observation-major) or N sets evaluated under the single observation when B = 1.
+   * Returns B*N values. With bounds: -Infinity outside the box, log q - log Z(x) inside.
+   */
+  async logProb(theta: Float32Array, x: Float32Array, opts: LogProbOptions = {}): Promise<Float32Array> {
+    const b = this.observations(x);
+    const d = this.meta.thetaDim;
+    if (theta.length === 0 || theta.length % (b * d) !== 0) {
+      throw new DataError(
+        `theta: expected a multiple of ${b * d} values (${b} observation(s) x parameter sets of width ${d}), got ${theta.length}`,
+      );
+    }
+    const n = theta.length / (b * d);
+    const out = await this.logProbSession.runRaw({
+      theta: new ort.Tensor('float32', theta, [b, n, d]),
+      x: new ort.Tensor('float32', x, [b, this.meta.xDim]),
+    });
+    const lp = (out.log_prob.data as Float32Array).slice();
+    const bounds = this.meta.bounds;
+    if (!bounds) return lp;
+    const z = await this.acceptanceRate(x, opts.acceptanceSamples ?? 10_000, opts.seed ?? 0);
+    for (let o = 0; o < b; o++) {
+      const logZ = Math.log(Math.max(z[o], 1 / (opts.acceptanceSamples ?? 10_000)));
+      for (let r = 0; r < n; r++) {
+        const i = o * n + r;
+        lp[i] = insideBounds(theta, i, bounds) ? lp[i] - logZ : -Infinity;
+      }
+    }
+    return lp;
+  }
+
+  /**
+   * Check that data matches this estimator: observation width and, if given, parameter names.
+   * @throws ContractError naming the mismatch.
+   */
+  checkCompatible(opts: { xDim?: number; thetaDim?: number; parameterNames?: string[] }): void {
+    if (opts.xDim !== undefined && opts.xDim !== this.meta.xDim) {
+      throw new ContractError(
+        `observations have ${opts.xDim} columns but the estimator expects ${this.meta.xDim}`,
+      );
+    }
+    if (opts.thetaDim !== undefined && opts.thetaDim !== this.meta.thetaDim) {
+      throw new ContractError(
+        `parameter sets have ${opts.thetaDim} columns but the estimator has ${this.meta.thetaDim}`,
+      );
+    }
+    if (
+      opts.parameterNames &&
+      opts.parameterNames.join('\u0000') !== this.meta.parameterNames.join('\u0000')
+    ) {
+      throw new ContractError(
+        `parameter names [${opts.parameterNames.join(', ')}] differ from the estimator's [${this.meta.parameterNames.join(', ')}]`,
+      );
+    }
+  }
+
+  /**
+   * Write `sampler.onnx` and `log_prob.onnx` into a new directory `dir`, atomically: the files go to a
+   * temporary sibling directory that is renamed into place. Refuses to overwrite an existing path.
+   */
+  async save(dir: string): Promise<void> {
+    if (existsSync(dir))
+      throw new DataError(`${dir} already exists; choose a new directory for the estimator`);
+    const parent = dirname(dir);
+    if (!existsSync(parent)) throw new DataError(`cannot save to ${dir}: directory ${parent} does not exist`);
+    const tmp = join(parent, `.${basename(dir)}.tmp-${process.pid}-${Date.now()}`);
+    try {
+      mkdirSync(tmp);
+      writeFileSync(join(tmp, 'sampler.onnx'), this.bytes.sampler);
+      writeFileSync(join(tmp, 'log_prob.onnx'), this.bytes.logProb);
+      renameSync(tmp, dir);
+    } catch (err) {
+      rmSync(tmp, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  /** The ONNX bytes of the two graphs. */
+  modelBytes(): { sampler: Uint8Array; logProb: Uint8Array } {
+    return this.bytes;
+  }
+
+  /** Free the native sessions. */
+  async dispose(): Promise<void> {
+    await this.samplerSession.release();
+    await this.logProbSession.release();
+  }
+}
+
+/**
+ * Load an estimator directory written by `save` (or `adexwb train`).
+ * @throws ContractError for missing, corrupt or foreign files, or files from different estimators.
+ */
+export async function loadPosterior(dir: string): Promise<Posterior> {
+  const read = (f: string): Uint8Array => {
+    const p = join(dir, f);
+    try {
+      return readFileSync(p);
+    } catch (err) {
+      throw new ContractError(
+        `cannot read ${p}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      );
+    }
+  };
+  return Posterior.fromBytes(read('sampler.onnx'), read('log_prob.onnx'), dir);
+}
