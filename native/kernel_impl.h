@@ -13,33 +13,8 @@ constexpr uint32_t kM0 = 0xD2511F53u, kM1 = 0xCD9E8D57u, kW0 = 0x9E3779B9u, kW1 
 const float kP1 = (float)0.6931513628656081, kP2 = (float)0.24016415351263434, kP3 = (float)0.055800447061520125,
             kP4 = (float)0.009016687624480324, kP5 = (float)0.001867182864130859;
 const float kLog2e = (float)1.4426950408889634;
-const float kInv65536 = (float)(1.0 / 65536.0);
-const float kSqrt3 = (float)1.7320508075688772;
+const float kInv1024 = (float)(1.0 / 1024.0);
 constexpr float kExpClamp = 80.0f;
-
-inline float fast_exp(float x) {
-  x = x > kExpClamp ? kExpClamp : x;
-  x = x < -kExpClamp ? -kExpClamp : x;
-  const float y = x * kLog2e;
-  int32_t n = (int32_t)y;
-  n -= (int32_t)((float)n > y);  // floor (branch-free, so loops stay vectorizable)
-  const float f = y - (float)n;
-  float p = kP5 * f;
-  p = (p + kP4) * f;
-  p = (p + kP3) * f;
-  p = (p + kP2) * f;
-  p = (p + kP1) * f;
-  p = p + 1.0f;
-  const int32_t bits = (n + 127) << 23;
-  float scale;
-  std::memcpy(&scale, &bits, 4);
-  return p * scale;
-}
-
-inline float irwin_hall(uint32_t u, uint32_t v) {
-  const uint32_t s = (u & 0xFFFFu) + (u >> 16) + (v & 0xFFFFu) + (v >> 16);
-  return ((((float)s + 2.0f) * kInv65536) - 2.0f) * kSqrt3;
-}
 
 // Philox4x32-10 for every lane of a block: counter (c0, row_start + b0 + i, stream, 0).
 inline void philox_block(int64_t len, uint32_t c0, uint32_t row0, uint32_t stream, uint32_t k0, uint32_t k1,
@@ -66,95 +41,141 @@ inline void philox_block(int64_t len, uint32_t c0, uint32_t row0, uint32_t strea
   }
 }
 
+// 8-lane vectors (GCC/Clang vector extensions): one AVX2 register, or two SSE2/NEON registers.
+typedef float vf __attribute__((vector_size(32)));
+typedef int32_t vi __attribute__((vector_size(32)));
+typedef uint32_t vu __attribute__((vector_size(32)));
+constexpr int kW = 8;
+
+inline vf vload(const float* p) {
+  vf r;
+  std::memcpy(&r, p, sizeof r);
+  return r;
+}
+inline void vstore(float* p, vf x) { std::memcpy(p, &x, sizeof x); }
+inline vu uload(const uint32_t* p) {
+  vu r;
+  std::memcpy(&r, p, sizeof r);
+  return r;
+}
+inline vf splat(float x) { return vf{x, x, x, x, x, x, x, x}; }
+
+// Same operations as fast_exp, on 8 lanes.
+inline vf vexp(vf x) {
+  const vf hi = splat(kExpClamp), lo = splat(-kExpClamp);
+  x = x > hi ? hi : x;
+  x = x < lo ? lo : x;
+  const vf y = x * kLog2e;
+  vi n = __builtin_convertvector(y, vi);
+  n += (__builtin_convertvector(n, vf) > y);  // mask is -1 where truncation rounded up: floor
+  const vf f = y - __builtin_convertvector(n, vf);
+  vf p = kP5 * f;
+  p = (p + kP4) * f;
+  p = (p + kP3) * f;
+  p = (p + kP2) * f;
+  p = (p + kP1) * f;
+  p = p + 1.0f;
+  const vi bits = (n + 127) << 23;
+  return p * (vf)bits;
+}
+
+// Approximate standard normal from one 32-bit word: Irwin-Hall sum of three 10-bit uniforms,
+// centred and scaled to unit variance (bounded at ±3).
+inline vf virwin_hall(vu u) {
+  const vu s = (u & 0x3FFu) + ((u >> 10) & 0x3FFu) + ((u >> 20) & 0x3FFu);
+  return (((__builtin_convertvector(s, vf) + 1.5f) * kInv1024) - 1.5f) * 2.0f;
+}
+
 }  // namespace
 
 void ADEX_BLOCK_FN(const Config& cfg, const Batch& b, int64_t b0, int64_t b1, std::vector<Spike>& out) {
   const int64_t len = b1 - b0;
+  const int64_t padded = (len + kW - 1) / kW * kW;
   const int64_t m = b.m;
-  auto col = [&](int f) { return b.lanes + (int64_t)f * m + b0; };
-  const float *__restrict el = col(kEl), *__restrict vt = col(kVt), *__restrict inv_dt = col(kInvDt);
-  const float *__restrict gl_dt = col(kGlDt), *__restrict inv_gl = col(kInvGl), *__restrict dm = col(kDm);
-  const float *__restrict dw = col(kDw), *__restrict pa = col(kA), *__restrict pb = col(kB);
-  const float *__restrict v_reset = col(kVReset), *__restrict v_spike = col(kVSpike), *__restrict drst = col(kDrst);
-  const float *__restrict ref_steps = col(kRefSteps), *__restrict pause = col(kPause), *__restrict sigma = col(kSigma);
-  const float *__restrict igain = col(kIGain), *__restrict ioff = col(kIOff);
-
+  // Block coefficients, copied into padded local rows (padding lanes hold zeros and are never output).
+  alignas(64) float P[kLaneFields][kBlock];
+  for (int f = 0; f < kLaneFields; f++) {
+    const float* src = b.lanes + (int64_t)f * m + b0;
+    for (int64_t i = 0; i < kBlock; i++) P[f][i] = i < len ? src[i] : 0.0f;
+  }
   alignas(64) float V[kBlock], W[kBlock], R[kBlock], VP[kBlock], VF[kBlock], NZ[kBlock], SP[kBlock];
   alignas(64) uint32_t U0[kBlock], U1[kBlock], U2[kBlock], U3[kBlock];
   alignas(64) uint32_t Q0[kBlock], Q1[kBlock], Q2[kBlock], Q3[kBlock];
-  for (int64_t i = 0; i < len; i++) {
-    V[i] = el[i];
-    W[i] = 0.0f;
-    R[i] = 0.0f;
-    NZ[i] = 0.0f;
+  for (int64_t i = 0; i < kBlock; i++) {
+    V[i] = P[kEl][i];
+    W[i] = R[i] = NZ[i] = 0.0f;
   }
   const uint32_t row0 = cfg.row_start + (uint32_t)b0;
   const float mv0 = cfg.mv_at_zero, lpm = cfg.lsb_per_mv, rsig = cfg.hardware ? cfg.readout_noise : 0.0f;
   const float dt = cfg.dt;
   const int64_t samples = cfg.samples, sps = cfg.steps_per_sample;
   int16_t* codes = b.codes + b0 * samples;
+  alignas(64) int32_t C[kBlock];
 
-  for (int64_t s = 0, k = 0; s < cfg.steps; s++) {
-    if (s % sps == 0) {
+  for (int64_t s = 0, k = 0, next = 0; s < cfg.steps; s++) {
+    if (s == next) {
       // MADC sample k of the membrane before this step's update.
-      if (cfg.hardware && (k & 1) == 0) philox_block(len, (uint32_t)(k >> 1), row0, 1, cfg.key0, cfg.key1, Q0, Q1, Q2, Q3);
-      const bool odd = (k & 1) != 0;
-      for (int64_t i = 0; i < len; i++) {
-        float x = (V[i] - mv0) * lpm;
-        if (cfg.hardware) x = x + (odd ? irwin_hall(Q2[i], Q3[i]) : irwin_hall(Q0[i], Q1[i])) * rsig;
-        float xh = x + 0.5f;
-        xh = xh < -1.0f ? -1.0f : xh;
-        xh = xh > 1024.0f ? 1024.0f : xh;
-        int32_t c = (int32_t)xh;
-        c -= (int32_t)((float)c > xh);
+      // One Philox block gives the readout noise of four consecutive samples.
+      if (cfg.hardware && (k & 3) == 0) philox_block(padded, (uint32_t)(k >> 2), row0, 1, cfg.key0, cfg.key1, Q0, Q1, Q2, Q3);
+      const uint32_t* q = (k & 3) == 0 ? Q0 : (k & 3) == 1 ? Q1 : (k & 3) == 2 ? Q2 : Q3;
+      for (int64_t i = 0; i < padded; i += kW) {
+        vf x = (vload(V + i) - mv0) * lpm;
+        if (cfg.hardware) {
+          x = x + virwin_hall(uload(q + i)) * rsig;
+        }
+        vf xh = x + 0.5f;
+        xh = xh < -1.0f ? splat(-1.0f) : xh;
+        xh = xh > 1024.0f ? splat(1024.0f) : xh;
+        vi c = __builtin_convertvector(xh, vi);
+        c += (__builtin_convertvector(c, vf) > xh);
         c = c < 0 ? 0 : c;
         c = c > 1023 ? 1023 : c;
-        codes[i * samples + k] = (int16_t)c;
+        std::memcpy(C + i, &c, sizeof c);
       }
+      for (int64_t i = 0; i < len; i++) codes[i * samples + k] = (int16_t)C[i];
       k++;
+      next += sps;
     }
     if (cfg.hardware) {
-      if ((s & 1) == 0) {
-        philox_block(len, (uint32_t)(s >> 1), row0, 0, cfg.key0, cfg.key1, U0, U1, U2, U3);
-        for (int64_t i = 0; i < len; i++) NZ[i] = irwin_hall(U0[i], U1[i]);
-      } else {
-        for (int64_t i = 0; i < len; i++) NZ[i] = irwin_hall(U2[i], U3[i]);
-      }
+      // One Philox block gives the membrane noise of four consecutive steps.
+      if ((s & 3) == 0) philox_block(padded, (uint32_t)(s >> 2), row0, 0, cfg.key0, cfg.key1, U0, U1, U2, U3);
+      const uint32_t* u = (s & 3) == 0 ? U0 : (s & 3) == 1 ? U1 : (s & 3) == 2 ? U2 : U3;
+      for (int64_t i = 0; i < padded; i += kW) vstore(NZ + i, virwin_hall(uload(u + i)));
     }
     const float cur_s = b.current[s], on_s = b.current_on[s];
-    int32_t any = 0;
-    for (int64_t i = 0; i < len; i++) {
-      // Every load is unconditional and every branch a select, so this loop vectorizes across lanes.
-      const float v = V[i], w = W[i], ref = R[i];
-      const float vs = v_spike[i], vr = v_reset[i], rs = ref_steps[i], pz = pause[i], bb = pb[i];
-      const float cur = igain[i] * cur_s + ioff[i] * on_s;
-      const float e = fast_exp((v - vt[i]) * inv_dt[i]);
-      const float vinf = el[i] + (((gl_dt[i] * e) - w) + cur) * inv_gl[i];
-      const float wt = pa[i] * (v - el[i]);
-      const float w_free = wt + (w - wt) * dw[i];
-      const float v_free = (vinf + (v - vinf) * dm[i]) + NZ[i] * sigma[i];
-      const float v_ref = vr + (v - vr) * drst[i];
-      const float w_spk = w_free + bb;
-      const float w_ref = pz != 0.0f ? w : w_free;
-      const float v_after = rs > 0.0f ? vs : vr;
-      const int32_t refractory = ref > 0.0f;
-      const int32_t spiked = (1 - refractory) & (v_free >= vs);
-      const float v_live = spiked ? v_after : v_free;
-      const float w_live = spiked ? w_spk : w_free;
-      const float r_live = spiked ? rs : 0.0f;
-      V[i] = refractory ? v_ref : v_live;
-      W[i] = refractory ? w_ref : w_live;
-      R[i] = refractory ? ref - 1.0f : r_live;
-      VP[i] = v;
-      VF[i] = v_free;
-      SP[i] = spiked ? 1.0f : 0.0f;
+    vi any = {0, 0, 0, 0, 0, 0, 0, 0};
+    for (int64_t i = 0; i < padded; i += kW) {
+      const vf v = vload(V + i), w = vload(W + i), ref = vload(R + i);
+      const vf el = vload(P[kEl] + i), vs = vload(P[kVSpike] + i), vr = vload(P[kVReset] + i);
+      const vf rs = vload(P[kRefSteps] + i);
+      const vf cur = vload(P[kIGain] + i) * cur_s + vload(P[kIOff] + i) * on_s;
+      const vf e = vexp((v - vload(P[kVt] + i)) * vload(P[kInvDt] + i));
+      const vf vinf = el + (((vload(P[kGlDt] + i) * e) - w) + cur) * vload(P[kInvGl] + i);
+      const vf wt = vload(P[kA] + i) * (v - el);
+      const vf w_free = wt + (w - wt) * vload(P[kDw] + i);
+      const vf v_free = (vinf + (v - vinf) * vload(P[kDm] + i)) + vload(NZ + i) * vload(P[kSigma] + i);
+      const vf v_ref = vr + (v - vr) * vload(P[kDrst] + i);
+      const vf w_ref = vload(P[kPause] + i) != 0.0f ? w : w_free;
+      const vi refractory = ref > 0.0f;
+      const vi spiked = ~refractory & (v_free >= vs);
+      const vf v_live = spiked ? (rs > 0.0f ? vs : vr) : v_free;
+      const vf w_live = spiked ? w_free + vload(P[kB] + i) : w_free;
+      const vf r_live = spiked ? rs : splat(0.0f);
+      vstore(V + i, refractory ? v_ref : v_live);
+      vstore(W + i, refractory ? w_ref : w_live);
+      vstore(R + i, refractory ? ref - 1.0f : r_live);
+      vstore(VP + i, v);
+      vstore(VF + i, v_free);
+      vstore(SP + i, spiked ? splat(1.0f) : splat(0.0f));
       any |= spiked;
     }
-    if (any != 0) {
+    bool fired = false;
+    for (int j = 0; j < kW; j++) fired |= any[j] != 0;
+    if (fired) {
       for (int64_t i = 0; i < len; i++) {
         if (SP[i] == 0.0f) continue;
         const float den = VF[i] - VP[i];
-        float frac = den > 0.0f ? (v_spike[i] - VP[i]) / den : 0.0f;
+        float frac = den > 0.0f ? (P[kVSpike][i] - VP[i]) / den : 0.0f;
         frac = frac < 0.0f ? 0.0f : (frac > 1.0f ? 1.0f : frac);
         out.push_back({(uint32_t)(b0 + i), ((float)s + frac) * dt});
       }

@@ -50,6 +50,10 @@ export interface Chip {
   gain(name: string, circuit: number): number;
   /** Offset in CapMem LSB of `name` on `circuit`. */
   offset(name: string, circuit: number): number;
+  /** Gains of `name` for all circuits (read-only view; do not modify). */
+  gainTable(name: string): Float64Array;
+  /** Offsets (LSB) of `name` for all circuits (read-only view; do not modify). */
+  offsetTable(name: string): Float64Array;
   /** Model value that `circuit` realizes for CapMem `code` of parameter `name`. */
   capmemToModel(name: string, circuit: number, code: number): number;
   /** Model value `circuit` realizes when asked for model value `value` through the nominal transfer. */
@@ -107,6 +111,8 @@ export function createChip(seed: number): Chip {
     circuits: CIRCUITS,
     gain: (name, circuit) => (check(name, circuit), gains.get(name)![circuit]),
     offset: (name, circuit) => (check(name, circuit), offsets.get(name)![circuit]),
+    gainTable: (name) => (check(name, 0), gains.get(name)!),
+    offsetTable: (name) => (check(name, 0), offsets.get(name)!),
     capmemToModel: (name, circuit, code) => capmemToModel(name, effective(name, circuit, code)),
     realize: (name, circuit, value) =>
       capmemToModel(name, effective(name, circuit, modelToCapmem(name, value))),

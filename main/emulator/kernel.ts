@@ -101,10 +101,8 @@ export function simulateLanesTs(
         // MADC sample of the membrane at t = k * Ts (before this step's update).
         let x = f32(f32(v - mv0) * lpm);
         if (hardware) {
-          if ((k & 1) === 0) philox4x32(rwords, k >>> 1, row, STREAM.readout, 0, k0, k1);
-          const z =
-            (k & 1) === 0 ? irwinHallNormal(rwords[0], rwords[1]) : irwinHallNormal(rwords[2], rwords[3]);
-          x = f32(x + f32(z * rsig));
+          if ((k & 3) === 0) philox4x32(rwords, k >>> 2, row, STREAM.readout, 0, k0, k1);
+          x = f32(x + f32(irwinHallNormal(rwords[k & 3]) * rsig));
         }
         const c = Math.floor(f32(x + 0.5));
         codes[out + k] = c < 0 ? 0 : c > MADC_MAX_CODE ? MADC_MAX_CODE : c;
@@ -112,12 +110,8 @@ export function simulateLanesTs(
         next += sps;
       }
       if (hardware) {
-        if ((s & 1) === 0) {
-          philox4x32(words, s >>> 1, row, STREAM.membrane, 0, k0, k1);
-          nz = irwinHallNormal(words[0], words[1]);
-        } else {
-          nz = irwinHallNormal(words[2], words[3]);
-        }
+        if ((s & 3) === 0) philox4x32(words, s >>> 2, row, STREAM.membrane, 0, k0, k1);
+        nz = irwinHallNormal(words[s & 3]);
       }
       const cur = f32(f32(igain * current[s]) + f32(ioff * currentOn[s]));
       const e = fastExp(f32(f32(v - vt) * invDT));
@@ -142,7 +136,7 @@ export function simulateLanesTs(
             grown.set(times);
             times = grown;
           }
-          times[nt++] = f32(f32(s + frac) * dt);
+          times[nt++] = f32(f32(f32(s) + frac) * dt);
           counts[i]++;
           vn = refSteps > 0 ? vSpike : vReset;
           wn = f32(wn + b);

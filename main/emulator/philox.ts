@@ -3,8 +3,8 @@
  * as 1, 2, 3", SC 2011), bit-identical to the native kernel's. A draw is a pure function of
  * (key, counter), so noise depends only on (seed, row, step) and not on batch split or threads.
  *
- * Normals are Irwin-Hall approximations: the sum of four 16-bit uniforms, centred and scaled to
- * unit variance (tails bounded at ±2√3). Computed in float32 exactly as the C++ does.
+ * Normals are Irwin-Hall approximations (three 10-bit uniforms per 32-bit word, see
+ * `irwinHallNormal`), so one Philox block gives four normals.
  */
 
 const M0 = 0xd2511f53;
@@ -61,13 +61,15 @@ export function philox4x32(
 }
 
 const f32 = Math.fround;
-const INV65536 = f32(1 / 65536);
-const SQRT3 = f32(Math.sqrt(3));
+const INV1024 = f32(1 / 1024);
 
-/** Approximate standard normal from two uint32 words (four 16-bit uniforms), in float32 arithmetic. */
-export function irwinHallNormal(u: number, v: number): number {
-  const s = (u & 0xffff) + (u >>> 16) + (v & 0xffff) + (v >>> 16);
-  return f32(f32(f32(f32(s + 2) * INV65536) - 2) * SQRT3);
+/**
+ * Approximate standard normal from one uint32 word: the Irwin-Hall sum of three 10-bit uniforms,
+ * centred and scaled to unit variance (bounded at ±3), in float32 arithmetic as in native/.
+ */
+export function irwinHallNormal(u: number): number {
+  const s = (u & 0x3ff) + ((u >>> 10) & 0x3ff) + ((u >>> 20) & 0x3ff);
+  return f32(f32(f32(f32(s + 1.5) * INV1024) - 1.5) * 2);
 }
 
 /** Split a non-negative integer seed (< 2^53) into the two 32-bit Philox key words. */

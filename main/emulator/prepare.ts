@@ -99,41 +99,77 @@ const MODEL_BOUNDS: Record<string, [number, number, boolean?]> = {
   pause: [0, 1],
 };
 
+// Per-parameter tables (index j of ALL_PARAMETERS), so resolving a row is a few array reads.
+const NP = NAMES.length;
+const KIND = new Int8Array(NP); // 0 identity, 1 linear, 2 reciprocal
+const C0 = new Float64Array(NP);
+const C1 = new Float64Array(NP);
+const M0 = new Float64Array(NP);
+const M1 = new Float64Array(NP);
+const CAP_LO = new Float64Array(NP);
+const CAP_HI = new Float64Array(NP);
+const LO = new Float64Array(NP);
+const HI = new Float64Array(NP);
+const OPEN_LO = new Uint8Array(NP);
+ALL_PARAMETERS.forEach((p, j) => {
+  KIND[j] = p.transfer === 'identity' ? 0 : p.transfer === 'linear' ? 1 : 2;
+  [C0[j], C1[j]] = p.capmemRange;
+  [M0[j], M1[j]] = p.modelRange;
+  CAP_LO[j] = p.transfer === 'reciprocal' || p.name === 'c_mem' ? 1 : 0;
+  CAP_HI[j] = p.name === 'c_mem' ? 63 : 1022;
+  [LO[j], HI[j]] = MODEL_BOUNDS[p.name];
+  OPEN_LO[j] = MODEL_BOUNDS[p.name][2] ? 1 : 0;
+});
+const J_PAUSE = idx('pause');
+const J_RESET = idx('v_reset');
+const J_SPIKE = idx('v_spike');
+
+/** Nominal transfer of parameter j (same math as parameters.ts table-driven). */
+function nominal(j: number, code: number): number {
+  const k = KIND[j];
+  if (k === 1) return M0[j] + ((code - C0[j]) * (M1[j] - M0[j])) / (C1[j] - C0[j]);
+  if (k === 2) return (M1[j] * C0[j]) / code;
+  return code;
+}
+
+function inverse(j: number, value: number): number {
+  const k = KIND[j];
+  if (k === 1) return C0[j] + ((value - M0[j]) * (C1[j] - C0[j])) / (M1[j] - M0[j]);
+  if (k === 2) return (M1[j] * C0[j]) / value;
+  return value;
+}
+
 function unit(name: string): string {
   const u = parameterDef(name).unit;
   return u ? ` ${u}` : '';
 }
 
 function checkModel(vals: Float64Array, row: number): void {
-  for (let j = 0; j < NAMES.length; j++) {
-    const name = NAMES[j];
+  for (let j = 0; j < NP; j++) {
     const v = vals[j];
-    const [lo, hi, openLo] = MODEL_BOUNDS[name];
+    if (v >= LO[j] && v <= HI[j] && !(OPEN_LO[j] && v === LO[j])) continue;
+    const name = NAMES[j];
     if (!Number.isFinite(v)) throw new RangeError(`row ${row}: parameter '${name}' is not finite (${v})`);
-    if (v > hi || v < lo || (openLo && v === lo)) {
-      throw new RangeError(
-        `row ${row}: parameter '${name}' = ${v}${unit(name)} is outside ${openLo ? '(' : '['}${lo}, ${hi}]`,
-      );
-    }
-  }
-  if (vals[idx('pause')] !== 0 && vals[idx('pause')] !== 1)
-    throw new RangeError(`row ${row}: parameter 'pause' must be 0 or 1`);
-  if (!(vals[idx('v_reset')] < vals[idx('v_spike')])) {
     throw new RangeError(
-      `row ${row}: parameter 'v_reset' (${vals[idx('v_reset')]} mV) must be below 'v_spike' (${vals[idx('v_spike')]} mV)`,
+      `row ${row}: parameter '${name}' = ${v}${unit(name)} is outside ${OPEN_LO[j] ? '(' : '['}${LO[j]}, ${HI[j]}]`,
+    );
+  }
+  if (vals[J_PAUSE] !== 0 && vals[J_PAUSE] !== 1)
+    throw new RangeError(`row ${row}: parameter 'pause' must be 0 or 1`);
+  if (!(vals[J_RESET] < vals[J_SPIKE])) {
+    throw new RangeError(
+      `row ${row}: parameter 'v_reset' (${vals[J_RESET]} mV) must be below 'v_spike' (${vals[J_SPIKE]} mV)`,
     );
   }
 }
 
-function checkCapmem(name: string, v: number, row: number): void {
-  const p = parameterDef(name);
-  if (p.transfer === 'identity') return; // digital settings keep model units in both spaces
-  const lo = p.transfer === 'reciprocal' || name === 'c_mem' ? 1 : 0;
-  const hi = name === 'c_mem' ? 63 : 1022;
-  if (!(v >= lo && v <= hi))
+function checkCapmem(j: number, v: number, row: number): void {
+  if (KIND[j] === 0) return; // digital settings keep model units in both spaces
+  if (!(v >= CAP_LO[j] && v <= CAP_HI[j])) {
     throw new RangeError(
-      `row ${row}: parameter '${name}' = ${v} LSB is outside the CapMem range [${lo}, ${hi}]`,
+      `row ${row}: parameter '${NAMES[j]}' = ${v} LSB is outside the CapMem range [${CAP_LO[j]}, ${CAP_HI[j]}]`,
     );
+  }
 }
 
 function stimulusSchedule(stim: StimulusProtocol, dt: number, steps: number, capmem: boolean) {
@@ -271,6 +307,13 @@ export function resolveRequest(req: SimulationRequest): ResolvedRequest {
   }
   const { current, on } = stimulusSchedule(req.stimulus, dt, steps, capmem);
 
+  const gainT = chip ? NAMES.map((name) => chip.gainTable(name)) : [];
+  const offT = chip ? NAMES.map((name) => chip.offsetTable(name)) : [];
+  // A circuit realizes nominal(gain * code + offset); bias codes cannot drop below 1 LSB.
+  const mismatch = (j: number, circuit: number, code: number): number => {
+    const eff = gainT[j][circuit] * code + offT[j][circuit];
+    return nominal(j, KIND[j] === 2 ? Math.max(eff, 1) : eff);
+  };
   const theta = req.theta;
   const resolveRow = (i: number, out: Float64Array): void => {
     const row = rowOffset + i;
@@ -282,12 +325,12 @@ export function resolveRequest(req: SimulationRequest): ResolvedRequest {
       out[cols[k]] = v;
     }
     const circuit = circuits ? circuits[i] : 0;
-    for (let j = 0; j < NAMES.length; j++) {
+    for (let j = 0; j < NP; j++) {
       if (capmem) {
-        checkCapmem(NAMES[j], out[j], row);
-        out[j] = chip ? chip.capmemToModel(NAMES[j], circuit, out[j]) : capmemToModel(NAMES[j], out[j]);
+        checkCapmem(j, out[j], row);
+        out[j] = chip ? mismatch(j, circuit, out[j]) : nominal(j, out[j]);
       } else if (chip) {
-        out[j] = chip.realize(NAMES[j], circuit, out[j]);
+        out[j] = mismatch(j, circuit, inverse(j, out[j]));
       }
     }
     checkModel(out, row);
@@ -314,35 +357,47 @@ export function resolveRequest(req: SimulationRequest): ResolvedRequest {
 export function prepareLanes(r: ResolvedRequest, start: number, end: number): Float32Array {
   const m = end - start;
   const lanes = new Float32Array(LANE_FIELDS * m);
-  const v = new Float64Array(NAMES.length);
+  const v = new Float64Array(NP);
   const dt = r.dt;
+  const [jC, jTau, jDT, jTauReset, jEl, jVt, jTauW, jA, jB, jRef] = [
+    'c_mem',
+    'tau_mem',
+    'delta_t',
+    'tau_reset',
+    'e_l',
+    'v_t',
+    'tau_w',
+    'a',
+    'b',
+    't_ref',
+  ].map(idx);
+  const igain = r.chip?.gainTable('i_offset');
+  const ioff = r.chip?.offsetTable('i_offset');
   for (let i = 0; i < m; i++) {
     r.resolveRow(start + i, v);
-    const c = v[idx('c_mem')];
-    const gL = c / v[idx('tau_mem')];
-    const dT = v[idx('delta_t')];
-    const dm = Math.exp(-dt / v[idx('tau_mem')]);
-    const tauReset = v[idx('tau_reset')];
+    const gL = v[jC] / v[jTau];
+    const dT = v[jDT];
+    const dm = Math.exp(-dt / v[jTau]);
+    const tauReset = v[jTauReset];
     const circuit = r.circuitOf(start + i);
-    const set = (f: number, x: number) => (lanes[f * m + i] = x);
-    set(LANE.EL, v[idx('e_l')]);
-    set(LANE.VT, v[idx('v_t')]);
-    set(LANE.INV_DT, 1 / dT);
-    set(LANE.GL_DT, gL * dT);
-    set(LANE.INV_GL, 1 / gL);
-    set(LANE.DM, dm);
-    set(LANE.DW, Math.exp(-dt / v[idx('tau_w')]));
-    set(LANE.A, v[idx('a')]);
-    set(LANE.B, v[idx('b')]);
-    set(LANE.V_RESET, v[idx('v_reset')]);
-    set(LANE.V_SPIKE, v[idx('v_spike')]);
-    set(LANE.DRST, tauReset > 0 ? Math.exp(-dt / tauReset) : 0);
-    set(LANE.REF_STEPS, Math.round(v[idx('t_ref')] / dt));
-    set(LANE.PAUSE, v[idx('pause')]);
+    lanes[LANE.EL * m + i] = v[jEl];
+    lanes[LANE.VT * m + i] = v[jVt];
+    lanes[LANE.INV_DT * m + i] = 1 / dT;
+    lanes[LANE.GL_DT * m + i] = gL * dT;
+    lanes[LANE.INV_GL * m + i] = 1 / gL;
+    lanes[LANE.DM * m + i] = dm;
+    lanes[LANE.DW * m + i] = Math.exp(-dt / v[jTauW]);
+    lanes[LANE.A * m + i] = v[jA];
+    lanes[LANE.B * m + i] = v[jB];
+    lanes[LANE.V_RESET * m + i] = v[J_RESET];
+    lanes[LANE.V_SPIKE * m + i] = v[J_SPIKE];
+    lanes[LANE.DRST * m + i] = tauReset > 0 ? Math.exp(-dt / tauReset) : 0;
+    lanes[LANE.REF_STEPS * m + i] = Math.round(v[jRef] / dt);
+    lanes[LANE.PAUSE * m + i] = v[J_PAUSE];
     // Exact Ornstein-Uhlenbeck discretization: stationary std MEMBRANE_NOISE_MV with decay dm.
-    set(LANE.SIGMA, r.hardware ? MEMBRANE_NOISE_MV * Math.sqrt(1 - dm * dm) : 0);
-    set(LANE.IGAIN, r.chip ? r.chip.gain('i_offset', circuit) : 1);
-    set(LANE.IOFF, r.chip ? r.chip.offset('i_offset', circuit) * STIMULUS_TRANSFER.pAPerLsb : 0);
+    lanes[LANE.SIGMA * m + i] = r.hardware ? MEMBRANE_NOISE_MV * Math.sqrt(1 - dm * dm) : 0;
+    lanes[LANE.IGAIN * m + i] = igain ? igain[circuit] : 1;
+    lanes[LANE.IOFF * m + i] = ioff ? ioff[circuit] * STIMULUS_TRANSFER.pAPerLsb : 0;
   }
   return lanes;
 }
