@@ -1,6 +1,7 @@
 import type { CliCommand } from './command.ts';
 import { versionCommand } from './version.command.ts';
 import { serveCommand } from '../api/serve.command.ts';
+import { projectCommands } from '../store/project.command.ts';
 
 /**
  * Every `adexwb` subcommand, in the order `--help` lists them. Each lives in its own
@@ -10,4 +11,5 @@ import { serveCommand } from '../api/serve.command.ts';
 export const commands: CliCommand[] = [
   versionCommand,
   serveCommand,
+  ...projectCommands,
 ];
