@@ -14,13 +14,14 @@ export interface RegimeOptions {
 }
 
 /**
- * Default regime for the default step protocol (see docs/summary-statistics.md): 3 to 40 spikes in
- * the stimulus window, i.e. enough spikes for interval statistics and adaptation to be defined, and
- * fewer than the dense tonic firing where the trace is mostly upstroke and reset.
+ * Default regime for the default step protocol (160 us step; see docs/summary-statistics.md): 3 to
+ * 30 spikes in the stimulus window. At least 3 spikes give two intervals, so the interval
+ * statistics and the adaptation index are defined; at most 30 keeps the mean interval above about
+ * 5 us, where the 2 us refractory reset no longer dominates the trace.
  */
 export const DEFAULT_REGIME: Readonly<Required<RegimeOptions>> = {
   minSpikes: 3,
-  maxSpikes: 40,
+  maxSpikes: 30,
   rejectSaturated: true,
 };
 

@@ -17,11 +17,12 @@ function fake(counts: number[], flags: number[]): SummaryResult {
 describe('labelRegime', () => {
   it('keeps moderate spike counts inclusive of the bounds and drops invalid traces', () => {
     const s = fake([0, 3, 10, 40, 41, 5, 5], [0, 0, 0, 0, 0, TRACE_FLAGS.saturated, TRACE_FLAGS.nonFinite]);
-    expect(Array.from(labelRegime(s))).toEqual([0, 1, 1, 1, 0, 0, 0]);
+    expect(Array.from(labelRegime(s, { minSpikes: 3, maxSpikes: 40 }))).toEqual([0, 1, 1, 1, 0, 0, 0]);
+    expect(Array.from(labelRegime(s))).toEqual([0, 1, 1, 0, 0, 0, 0]);
     expect(Array.from(labelRegime(s, { minSpikes: 0, maxSpikes: 5, rejectSaturated: false }))).toEqual([
       1, 1, 0, 0, 0, 1, 0,
     ]);
-    expect(regimeFraction(labelRegime(s))).toBeCloseTo(3 / 7, 9);
+    expect(regimeFraction(labelRegime(s))).toBeCloseTo(2 / 7, 9);
   });
 
   it('rejects an inverted range', () => {
