@@ -109,7 +109,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   if (a.dtype !== b.dtype) throw new GraphError(`MatMul: dtypes differ: ${a.dtype} vs ${b.dtype}`);
   const k1 = a.shape[a.rank - 1];
   const k2 = b.shape[b.rank - 2];
-  if (k1 !== k2 || k1 === -1) {
+  if (k1 !== k2 && k1 !== -1 && k2 !== -1) {
     throw new GraphError(
       `MatMul: inner dimensions differ: ${formatShape(a.shape)} x ${formatShape(b.shape)} (expected ${k1} rows in the right operand, got ${k2})`,
     );
