@@ -204,7 +204,7 @@ export class BridgeDriver implements SimulationBackend {
    * RUN, collect. The stimulus is sent once. Resolves only when every trace is complete; a run
    * that cannot be completed, a disconnect or an abort rejects and no partial result is returned.
    */
-  simulate(request: SimulationRequest, options: SimulateOptions = {}): Promise<SimulationResult> {
+  async simulate(request: SimulationRequest, options: SimulateOptions = {}): Promise<SimulationResult> {
     const session = this.requireSession();
     const device = this.requireDevice();
     const plan = planRequest(request, device);

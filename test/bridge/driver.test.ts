@@ -1,0 +1,220 @@
+import { describe, expect, it } from 'vitest';
+import { createEmulator } from '../../main/emulator/index.ts';
+import { BridgeDriver } from '../../main/bridge/driver.ts';
+import { BridgeError } from '../../main/bridge/errors.ts';
+import { VirtualDevice, type VirtualDeviceOptions } from '../../main/bridge/virtual-device.ts';
+import { FrameType } from '../../main/bridge/frame.ts';
+import { duplexPair } from './pair.ts';
+import { capmemRequest, filteringCable } from './helpers.ts';
+
+const emulator = createEmulator({ warn: () => {} });
+const FAST = { requestTimeoutMs: 80, runTimeoutMs: 300, maxAttempts: 6, maxRunRetries: 30 };
+
+async function connected(device: VirtualDeviceOptions = {}, driver = FAST) {
+  const [h, d] = duplexPair();
+  const dev = new VirtualDevice({ chipSeed: 5, ...device });
+  dev.serve(d);
+  const drv = new BridgeDriver(driver);
+  await drv.attach(h, 'memory');
+  return { dev, drv };
+}
+
+async function expectBridgeError(p: Promise<unknown>, code: string, message: RegExp): Promise<BridgeError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(BridgeError);
+  expect((err as BridgeError).code).toBe(code);
+  expect((err as BridgeError).message).toMatch(message);
+  return err as BridgeError;
+}
+
+describe('BridgeDriver against the virtual device (in-memory link)', () => {
+  it('handshakes, reports device and chip info, and answers ping', async () => {
+    const { drv } = await connected({ deviceId: 'bench-board-1' });
+    const info = drv.deviceInfo();
+    expect(info).toMatchObject({
+      deviceId: 'bench-board-1',
+      protocolVersion: 1,
+      circuits: 512,
+      sampleRate: 5e6,
+      maxSamples: 65535,
+    });
+    expect(info.capabilities).toEqual(['abort', 'calibration', 'spike_events']);
+    expect(info.chipId).toBe('emulated-chip-5');
+    expect(info.parameters.map((p) => p.name)).toContain('tau_w');
+    expect(drv.info()).toMatchObject({ kind: 'hardware', id: 'bench-board-1', circuits: 512 });
+    expect(await drv.ping()).toBeGreaterThan(0);
+    await drv.disconnect();
+    expect(drv.connected).toBe(false);
+  });
+
+  it('returns exactly the emulator traces and spikes for the same request, seed and chip', async () => {
+    const { drv } = await connected({ chunkSamples: 300 });
+    const request = capmemRequest(6, {
+      circuits: Int32Array.of(0, 17, 511, 3, 3, 100),
+      rowOffset: 40,
+      fixed: { e_l: 690, c_mem: 60 },
+      stimulus: {
+        kind: 'piecewise',
+        segments: [
+          { start: 0, amplitude: 0 },
+          { start: 30, amplitude: 450 },
+          { start: 150, amplitude: 100 },
+        ],
+      },
+    });
+    const progress: number[] = [];
+    const got = await drv.simulate(request, { onProgress: (p) => progress.push(p.done) });
+    const want = await emulator.simulate({ ...request, chipSeed: 5 });
+    expect(got.samples).toBe(1000);
+    expect(got.sampleRate).toBe(want.sampleRate);
+    expect(got.codes).toEqual(want.codes);
+    expect(got.spikeCounts).toEqual(want.spikeCounts);
+    expect(got.spikeOffsets).toEqual(want.spikeOffsets);
+    expect(got.spikeTimes).toEqual(want.spikeTimes);
+    expect(Array.from(got.spikeCounts).some((c) => c > 0)).toBe(true);
+    expect(progress).toEqual([1, 2, 3, 4, 5, 6]);
+    await drv.disconnect();
+  });
+
+  it('refuses requests the hardware cannot run, naming the problem', async () => {
+    const { drv } = await connected();
+    const r = capmemRequest(2);
+    await expectBridgeError(
+      drv.simulate({ ...r, space: 'model' }),
+      'invalid-request',
+      /takes CapMem codes.*'model'/,
+    );
+    await expectBridgeError(drv.simulate({ ...r, mode: 'ideal' }), 'invalid-request', /'hardware' mode only/);
+    const theta = Float32Array.from(r.theta);
+    theta[7 + 2] = 1500;
+    await expectBridgeError(
+      drv.simulate({ ...r, theta }),
+      'invalid-request',
+      /row 1, parameter 'v_t': CapMem value 1500 outside 0\.\.1022/,
+    );
+    await expectBridgeError(
+      drv.simulate({ ...r, paramNames: [...r.paramNames.slice(0, 6), 'g_x'] }),
+      'invalid-request',
+      /parameter 'g_x' is not accepted/,
+    );
+    await expectBridgeError(
+      drv.simulate({ ...r, circuits: Int32Array.of(0, 512) }),
+      'invalid-request',
+      /row 1: circuit 512 outside 0\.\.511/,
+    );
+    await expectBridgeError(
+      drv.simulate({ ...r, duration: 20000 }),
+      'invalid-request',
+      /needs 100000 samples, the device records at most 65535/,
+    );
+    // The device itself rejects a stimulus amplitude outside the CapMem range.
+    await expectBridgeError(
+      drv.simulate({ ...r, stimulus: { kind: 'step', onset: 10, duration: 50, amplitude: 5000 } }),
+      'device',
+      /rejected SET_STIMULUS: VALUE_OUT_OF_RANGE/,
+    );
+    await drv.disconnect();
+  });
+
+  it('recovers corrupted and dropped frames in both directions by retransmission', async () => {
+    const { drv, dev } = await connected({
+      chunkSamples: 128,
+      faults: { corruptRate: 0.1, dropRate: 0.1, seed: 3 },
+    });
+    const request = capmemRequest(8);
+    const got = await drv.simulate(request);
+    const want = await emulator.simulate({ ...request, chipSeed: 5 });
+    expect(got.codes).toEqual(want.codes);
+    expect(got.spikeTimes).toEqual(want.spikeTimes);
+    expect(dev.stats.corrupted).toBeGreaterThan(0);
+    expect(dev.stats.dropped).toBeGreaterThan(0);
+    expect(dev.stats.resends).toBeGreaterThan(0);
+    expect(drv.stats().retransmissions).toBeGreaterThan(0);
+    await drv.disconnect();
+  });
+
+  it('fails a run whose chunk never arrives with an error naming it, and returns nothing partial', async () => {
+    const [h, d] = filteringCable((f) => !(f.type === FrameType.TRACE_CHUNK && f.seq === 2));
+    new VirtualDevice({ chipSeed: 5, chunkSamples: 100 }).serve(d);
+    const drv = new BridgeDriver({ ...FAST, maxRunRetries: 4 });
+    await drv.attach(h, 'memory');
+    let progress = 0;
+    await expectBridgeError(
+      drv.simulate(capmemRequest(3), { onProgress: () => progress++ }),
+      'incomplete',
+      /run of row 0 on circuit 0 could not be completed: frames 2 missing after 4 retransmission requests/,
+    );
+    expect(progress).toBe(0);
+    await drv.disconnect();
+  });
+
+  it('refuses a device that announces an unknown protocol version, naming both versions', async () => {
+    const [h, d] = duplexPair();
+    new VirtualDevice({ protocolVersion: 2 }).serve(d);
+    const drv = new BridgeDriver(FAST);
+    await expectBridgeError(
+      drv.attach(h, 'memory'),
+      'version',
+      /device on memory speaks bridge protocol version 2, this workbench speaks version 1/,
+    );
+    expect(drv.connected).toBe(false);
+  });
+
+  it('gives up on a silent device with a timeout naming the request and the attempts', async () => {
+    const [h] = duplexPair();
+    const drv = new BridgeDriver({ requestTimeoutMs: 30, maxAttempts: 3 });
+    await expectBridgeError(
+      drv.attach(h, 'memory'),
+      'timeout',
+      /no reply from the device on memory to HELLO after 3 attempts \(30 ms each\)/,
+    );
+  });
+
+  it('reports a disconnect mid-run and resumes work after reconnecting', async () => {
+    const [h, d] = duplexPair();
+    new VirtualDevice({ chipSeed: 5 }).serve(d);
+    const drv = new BridgeDriver(FAST);
+    await drv.attach(h, 'memory');
+    const request = capmemRequest(6);
+    await expectBridgeError(
+      drv.simulate(request, { onProgress: (p) => p.done === 2 && d.destroy() }),
+      'disconnected',
+      /device disconnected \(memory/,
+    );
+    expect(drv.connected).toBe(false);
+    await expectBridgeError(drv.simulate(request), 'disconnected', /connect again to resume/);
+    const [h2, d2] = duplexPair();
+    new VirtualDevice({ chipSeed: 5 }).serve(d2);
+    await drv.attach(h2, 'memory');
+    const got = await drv.simulate(request);
+    expect(got.codes).toEqual((await emulator.simulate({ ...request, chipSeed: 5 })).codes);
+    await drv.disconnect();
+  });
+
+  it('aborts a run when the caller cancels and stays usable', async () => {
+    const { drv } = await connected({ faults: { delayMs: 20 } });
+    const ctl = new AbortController();
+    const request = capmemRequest(5);
+    const p = drv.simulate(request, {
+      signal: ctl.signal,
+      onProgress: (q) => q.done === 1 && ctl.abort(new Error('cancelled by the user')),
+    });
+    await expect(p).rejects.toThrow('cancelled by the user');
+    const got = await drv.simulate(capmemRequest(1));
+    expect(got.n).toBe(1);
+    await drv.disconnect();
+  });
+
+  it('runs concurrent simulate calls one after the other without mixing rows', async () => {
+    const { drv } = await connected();
+    const a = capmemRequest(2, { seed: 1 });
+    const b = capmemRequest(2, { seed: 2 });
+    const [ra, rb] = await Promise.all([drv.simulate(a), drv.simulate(b)]);
+    expect(ra.codes).toEqual((await emulator.simulate({ ...a, chipSeed: 5 })).codes);
+    expect(rb.codes).toEqual((await emulator.simulate({ ...b, chipSeed: 5 })).codes);
+    await drv.disconnect();
+  });
+});
