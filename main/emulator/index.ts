@@ -22,7 +22,7 @@ import { CIRCUITS } from './chip.ts';
 import { simulateLanesTs } from './kernel.ts';
 import { loadNative, simulateLanesNative } from './native.ts';
 import { DEFAULT_EXPERIMENT } from './parameters.ts';
-import { runBatch, type ChunkRunner } from './run.ts';
+import { DEFAULT_CHUNK_ROWS, runBatch, type ChunkRunner } from './run.ts';
 
 export * from './backend.ts';
 export * from './parameters.ts';
@@ -46,6 +46,8 @@ export interface EmulatorOptions {
   kernel?: KernelChoice;
   /** Threads of the native kernel (default: all cores). The TypeScript kernel runs on one. */
   threads?: number;
+  /** Rows per chunk (bounded memory for coefficients and spike buffers; default 4096). */
+  chunkRows?: number;
   /** Where the one-time fallback warning goes (default: console.warn). */
   warn?: (message: string) => void;
 }
@@ -61,6 +63,10 @@ export function createEmulator(options: EmulatorOptions = {}): SimulationBackend
   const threads = options.threads ?? Math.max(1, os.availableParallelism());
   if (!Number.isInteger(threads) || threads < 1 || threads > 256) {
     throw new RangeError(`threads must be an integer in 1..256, got ${threads}`);
+  }
+  const chunkRows = options.chunkRows ?? DEFAULT_CHUNK_ROWS;
+  if (!Number.isInteger(chunkRows) || chunkRows < 1) {
+    throw new RangeError(`chunkRows must be a positive integer, got ${chunkRows}`);
   }
   let kernel: 'native' | 'typescript' = 'typescript';
   let runner: ChunkRunner = async (r, lanes, start, codes) => {
@@ -93,6 +99,6 @@ export function createEmulator(options: EmulatorOptions = {}): SimulationBackend
   return {
     info: () => ({ ...info, details: { ...info.details } }),
     simulate: (request: SimulationRequest, opts?: SimulateOptions): Promise<SimulationResult> =>
-      runBatch(request, runner, opts),
+      runBatch(request, runner, opts, chunkRows),
   };
 }

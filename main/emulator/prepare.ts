@@ -10,7 +10,6 @@ import { MADC_LSB_PER_MV, MADC_MV_AT_ZERO, MADC_READOUT_NOISE_LSB } from './madc
 import {
   ALL_PARAMETERS,
   DEFAULT_EXPERIMENT,
-  capmemToModel,
   madcSampleRate,
   parameterDef,
   STIMULUS_TRANSFER,
@@ -144,21 +143,21 @@ function unit(name: string): string {
   return u ? ` ${u}` : '';
 }
 
-function checkModel(vals: Float64Array, row: number): void {
+function checkModel(vals: Float64Array, row: number, where = ''): void {
   for (let j = 0; j < NP; j++) {
     const v = vals[j];
     if (v >= LO[j] && v <= HI[j] && !(OPEN_LO[j] && v === LO[j])) continue;
     const name = NAMES[j];
     if (!Number.isFinite(v)) throw new RangeError(`row ${row}: parameter '${name}' is not finite (${v})`);
     throw new RangeError(
-      `row ${row}: parameter '${name}' = ${v}${unit(name)} is outside ${OPEN_LO[j] ? '(' : '['}${LO[j]}, ${HI[j]}]`,
+      `row ${row}: parameter '${name}' = ${v}${unit(name)}${where} is outside ${OPEN_LO[j] ? '(' : '['}${LO[j]}, ${HI[j]}]`,
     );
   }
   if (vals[J_PAUSE] !== 0 && vals[J_PAUSE] !== 1)
     throw new RangeError(`row ${row}: parameter 'pause' must be 0 or 1`);
   if (!(vals[J_RESET] < vals[J_SPIKE])) {
     throw new RangeError(
-      `row ${row}: parameter 'v_reset' (${vals[J_RESET]} mV) must be below 'v_spike' (${vals[J_SPIKE]} mV)`,
+      `row ${row}: parameter 'v_reset' (${vals[J_RESET]} mV) must be below 'v_spike' (${vals[J_SPIKE]} mV)${where}`,
     );
   }
 }
@@ -325,15 +324,16 @@ export function resolveRequest(req: SimulationRequest): ResolvedRequest {
       out[cols[k]] = v;
     }
     const circuit = circuits ? circuits[i] : 0;
-    for (let j = 0; j < NP; j++) {
-      if (capmem) {
+    if (capmem) {
+      for (let j = 0; j < NP; j++) {
         checkCapmem(j, out[j], row);
         out[j] = chip ? mismatch(j, circuit, out[j]) : nominal(j, out[j]);
-      } else if (chip) {
-        out[j] = mismatch(j, circuit, inverse(j, out[j]));
       }
+    } else if (chip) {
+      checkModel(out, row); // the requested values, before the circuit distorts them
+      for (let j = 0; j < NP; j++) out[j] = mismatch(j, circuit, inverse(j, out[j]));
     }
-    checkModel(out, row);
+    checkModel(out, row, chip ? ` on circuit ${circuit}` : '');
   };
   return {
     n,
