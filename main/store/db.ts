@@ -17,8 +17,8 @@ export interface Provenance {
   workbenchVersion: string;
 }
 
-/** Thrown when an id does not name a stored entity. */
-export class NotFoundError extends Error {
+/** Thrown when an id does not name a stored entity (a RangeError: the caller passed a bad id). */
+export class NotFoundError extends RangeError {
   constructor(what: string, id: number) {
     super(`no ${what} with id ${id} in this project`);
     this.name = 'NotFoundError';

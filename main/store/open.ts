@@ -164,7 +164,20 @@ function migrate(path: string, db: Database.Database): number {
         `schema v${at} is newer than this workbench knows (v${SCHEMA_VERSION})`,
       );
     if (at === 0) db.pragma(`application_id = ${APPLICATION_ID}`);
-    for (const m of MIGRATIONS) if (m.version > at) db.exec(m.up);
+    for (const m of MIGRATIONS) {
+      if (m.version <= at) continue;
+      try {
+        db.exec(m.up);
+      } catch (err) {
+        const what =
+          at === 0 ? `creating schema v${m.version}` : `upgrade from schema v${at} to v${m.version}`;
+        throw new ProjectOpenError(
+          path,
+          'upgrade-failed',
+          `${what} failed (${(err as Error).message}); the file was left at schema v${at}`,
+        );
+      }
+    }
     if (at < SCHEMA_VERSION) {
       const put = db.prepare(
         'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
