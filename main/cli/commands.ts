@@ -2,6 +2,8 @@ import type { CliCommand } from './command.ts';
 import { versionCommand } from './version.command.ts';
 import { serveCommand } from '../api/serve.command.ts';
 import { projectCommands } from '../store/project.command.ts';
+import { reportCommand } from '../report/report.command.ts';
+import { bridgeCommands } from '../bridge/bridge.command.ts';
 
 /**
  * Every `adexwb` subcommand, in the order `--help` lists them. Each lives in its own
@@ -12,4 +14,6 @@ export const commands: CliCommand[] = [
   versionCommand,
   serveCommand,
   ...projectCommands,
+  reportCommand,
+  ...bridgeCommands,
 ];

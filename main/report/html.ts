@@ -43,7 +43,7 @@ function experimentSection(m: ReportModel): string {
       ['recording length', `${fmt(e.duration)} µs (hardware time)`],
     ]),
     '<h3>Prior</h3>',
-    `<p>Box-uniform over ${e.parameters.length} parameters${m.simulationSet.restriction ? ', restricted by a classifier (next section)' : ''}.</p>`,
+    `<p>Box-uniform over ${e.parameters.length} parameters${m.simulationSet?.restriction ? ', restricted by a classifier (next section)' : ''}.</p>`,
     table(
       [
         { head: 'parameter' },
@@ -65,6 +65,7 @@ function experimentSection(m: ReportModel): string {
 
 function simulationSection(m: ReportModel): string {
   const s = m.simulationSet;
+  if (!s) return '<p class="note">The selected estimators record no training simulation set.</p>';
   const r = s.restriction;
   const parts = [
     kv([
@@ -201,8 +202,8 @@ function provenanceSection(m: ReportModel): string {
   const hashes: [string, string | undefined][] = [
     ['project', pv.project?.hash],
     [`experiment '${m.experiment.name}'`, m.experiment.hash],
-    [`simulation set '${m.simulationSet.name}'`, m.simulationSet.hash],
-    ['restriction classifier', m.simulationSet.restriction?.classifierHash],
+    [`simulation set '${m.simulationSet?.name}'`, m.simulationSet?.hash],
+    ['restriction classifier', m.simulationSet?.restriction?.classifierHash],
     ...m.estimators.map((e): [string, string | undefined] => [`estimator '${e.name}'`, e.hash]),
     ...m.observations.map((o): [string, string | undefined] => [`observation '${o.name}'`, o.hash]),
     ...m.observations.flatMap((o) =>
@@ -216,7 +217,7 @@ function provenanceSection(m: ReportModel): string {
     ...(pv.hashes ?? []).map((h): [string, string] => [h.label, h.hash]),
   ];
   const seeds: [string, number | undefined][] = [
-    ['simulation set', m.simulationSet.seed],
+    ['simulation set', m.simulationSet?.seed],
     ['chip (fixed-pattern mismatch)', m.experiment.backend.chipSeed],
     ...m.estimators.map((e): [string, number | undefined] => [`training '${e.name}'`, e.seed]),
     ...m.calibration.map((c): [string, number | undefined] => [
@@ -236,7 +237,7 @@ function provenanceSection(m: ReportModel): string {
   const dates: [string, string | undefined][] = [
     ['report generated', pv.generatedAt],
     ['experiment created', m.experiment.createdAt],
-    ['simulation set created', m.simulationSet.createdAt],
+    ['simulation set created', m.simulationSet?.createdAt],
     ...m.estimators.map((e): [string, string | undefined] => [`estimator '${e.name}' trained`, e.createdAt]),
     ...(pv.dates ?? []).map((d): [string, string] => [d.label, d.date]),
   ];

@@ -190,7 +190,8 @@ export interface Provenance {
 export interface ReportModel {
   title: string;
   experiment: ExperimentInfo;
-  simulationSet: SimulationSetInfo;
+  /** The training set of the estimators; absent when none is recorded. */
+  simulationSet?: SimulationSetInfo;
   /** Estimators in display order; the first is drawn solid, the second hatched. */
   estimators: EstimatorInfo[];
   observations: ObservationReport[];
