@@ -14,7 +14,14 @@ import { WORKBENCH_VERSION } from '../version.ts';
 
 /** Why a file could not be opened as a project. */
 export type OpenFailure =
-  'missing' | 'not-sqlite' | 'not-project' | 'truncated' | 'corrupt' | 'newer' | 'outdated';
+  | 'missing'
+  | 'not-sqlite'
+  | 'not-project'
+  | 'truncated'
+  | 'corrupt'
+  | 'newer'
+  | 'outdated'
+  | 'upgrade-failed';
 
 /** A file that cannot be opened as a project; the message names the file and the reason. */
 export class ProjectOpenError extends Error {
