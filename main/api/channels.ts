@@ -13,6 +13,11 @@ export const CHANNELS = [
   'project:close',
   'project:summary',
   'observation:get',
+  'hw:ports',
+  'hw:connect',
+  'hw:disconnect',
+  'hw:device',
+  'hw:record',
 ] as const;
 
 /** The IPC/WebSocket channel that carries ApiEvents. */

@@ -10,7 +10,12 @@ import { z } from 'zod';
 import type { JobStatus } from '../jobs/types.ts';
 import type { ProjectSummary, ObservationData } from './project.types.ts';
 
+import type { DeviceInfo, PortInfo } from '../bridge/index.ts';
+import type { RecordedTrace } from './hardware.handlers.ts';
+
 export type { ProjectSummary, ObservationData } from './project.types.ts';
+export type { DeviceInfo, PortInfo } from '../bridge/index.ts';
+export type { RecordedTrace } from './hardware.handlers.ts';
 
 /** Longest string accepted anywhere in a payload unless a schema says otherwise. */
 export const MAX_STRING = 4096;
@@ -66,6 +71,22 @@ export const calls = {
   'project:close': call(none).returns<{ closed: boolean }>(),
   'project:summary': call(none).returns<ProjectSummary | null>(),
   'observation:get': call(z.object({ id }).strict()).returns<ObservationData>(),
+  'hw:ports': call(none).returns<PortInfo[]>(),
+  'hw:connect': call(z.object({ path: filePath }).strict()).returns<DeviceInfo>(),
+  'hw:disconnect': call(none).returns<{ disconnected: boolean }>(),
+  'hw:device': call(none).returns<DeviceInfo | null>(),
+  'hw:record': call(
+    z
+      .object({
+        circuit: z.number().int().min(0).max(511).optional(),
+        params: z.record(str(64), z.number().int().min(0).max(1022)).optional(),
+        duration: z.number().positive().max(2200).optional(),
+        seed: z.number().int().min(0).optional(),
+        save: z.boolean().optional(),
+        name: str(200).optional(),
+      })
+      .strict(),
+  ).returns<RecordedTrace>(),
 } as const;
 
 export type CallName = keyof typeof calls;

@@ -12,6 +12,8 @@ import { ApiError } from './contract.ts';
 import { dispatch, type Handlers } from './dispatch.ts';
 import { defaultDataDir, SettingsStore } from './settings.ts';
 import { observationData, ProjectSession, summarize } from './project.handlers.ts';
+import { hwConnect, hwDisconnect, hwPorts, hwRecord } from './hardware.handlers.ts';
+import { currentDevice } from '../bridge/index.ts';
 
 export interface WorkbenchOptions {
   /** Folder for settings (default: see defaultDataDir). */
@@ -76,6 +78,11 @@ export class Workbench {
       'project:close': async () => ({ closed: this.session.close() }),
       'project:summary': async () => (this.session.project ? summarize(this.session.project) : null),
       'observation:get': async ({ id }) => observationData(this.session.require(), id),
+      'hw:ports': () => hwPorts(),
+      'hw:connect': ({ path }) => hwConnect(path),
+      'hw:disconnect': () => hwDisconnect(),
+      'hw:device': async () => currentDevice(),
+      'hw:record': (opts) => hwRecord(opts, () => this.session.require()),
     };
   }
 }
