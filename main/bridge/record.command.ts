@@ -1,6 +1,6 @@
 import { UsageError, type CliCommand } from '../cli/command.ts';
 import { writeNpyFile } from '../io/npy.ts';
-import { connectDevice, disconnectDevice, recordTestTrace } from './index.ts';
+import { BridgeError, connectDevice, disconnectDevice, recordTestTrace } from './index.ts';
 
 /** `adexwb record`: record one test trace on a bridge board (or a virtual device). */
 export const recordCommand: CliCommand = {
@@ -59,6 +59,9 @@ export const recordCommand: CliCommand = {
       };
       io.result(summary);
       return 0;
+    } catch (err) {
+      if (err instanceof BridgeError && err.code === 'invalid-request') throw new UsageError(err.message);
+      throw err;
     } finally {
       await disconnectDevice();
     }
