@@ -102,6 +102,7 @@ export {
 } from './init.ts';
 export { linear } from './layers.ts';
 export {
+  countOps,
   emitModel,
   readModelInfo,
   type CompiledModel,

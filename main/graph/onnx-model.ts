@@ -309,3 +309,11 @@ export function readModelInfo(bytes: Uint8Array): {
     opset: Number(opset ?? 0),
   };
 }
+
+/** Number of nodes per ONNX operator type in a model (for node-count reports). */
+export function countOps(bytes: Uint8Array): Record<string, number> {
+  const model = onnx.ModelProto.decode(bytes);
+  const counts: Record<string, number> = {};
+  for (const n of model.graph?.node ?? []) counts[n.opType ?? '?'] = (counts[n.opType ?? '?'] ?? 0) + 1;
+  return counts;
+}

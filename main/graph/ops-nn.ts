@@ -53,6 +53,8 @@ export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
     if (i < lead) axes.push(i);
     else if (shape[i - lead] === 1 && g.shape[i] !== 1) axes.push(i);
   }
+  // Only leading axes to drop: one ReduceSum without keepdims (the common bias-gradient case).
+  if (axes.every((a) => a < lead)) return reduce('ReduceSum', g, axes, false);
   let r = reduce('ReduceSum', g, axes, true);
   if (lead > 0) r = squeeze(r, [...Array(lead).keys()]);
   return r;
