@@ -1,5 +1,6 @@
 import type { CliCommand } from './command.ts';
 import { versionCommand } from './version.command.ts';
+import { simulateCommand } from '../emulator/simulate.command.ts';
 import { serveCommand } from '../api/serve.command.ts';
 import { projectCommands } from '../store/project.command.ts';
 import { reportCommand } from '../report/report.command.ts';
@@ -12,6 +13,7 @@ import { bridgeCommands } from '../bridge/bridge.command.ts';
 // prettier-ignore
 export const commands: CliCommand[] = [
   versionCommand,
+  simulateCommand,
   serveCommand,
   ...projectCommands,
   reportCommand,
