@@ -28,9 +28,7 @@ figcaption { font-size: 9pt; color: var(--muted); margin-top: 1mm; }
 .row > figure { flex: 1 1 0; min-width: 0; margin: 1mm 0 2mm; }
 .grid4 { display: grid; grid-template-columns: repeat(4, 1fr); gap: 1mm 3mm; }
 .grid2 { display: grid; grid-template-columns: repeat(2, 1fr); gap: 1mm 4mm; }
-.grid4 > figure, .grid2 > h3, h4 { break-after: avoid; page-break-after: avoid; }
-.keep { break-inside: avoid; page-break-inside: avoid; }
-figure { margin: 0 0 1mm; }
+.grid4 > figure, .grid2 > figure { margin: 0 0 1mm; }
 table { border-collapse: collapse; margin: 1.5mm 0 4mm; font-size: 9pt; break-inside: auto; }
 tr { break-inside: avoid; page-break-inside: avoid; }
 thead { display: table-header-group; }

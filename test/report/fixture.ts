@@ -100,7 +100,7 @@ export function fixtureModel(o: FixtureOptions = {}): ReportModel {
       duration: 200,
       backend: { kind: 'emulator', id: 'emulator (ts kernel)', mode: 'hardware', chipSeed: 1234 },
       fixed: { e_l: -65, c_mem: 2.2 },
-      parameters: PARAMS,
+      parameters: PARAMS.map((p) => ({ ...p })),
       hash: 'sha256:exp0123456789abcdef',
       createdAt: '2026-11-27T10:00:00Z',
     },
