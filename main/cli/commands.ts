@@ -5,6 +5,7 @@ import { serveCommand } from '../api/serve.command.ts';
 import { projectCommands } from '../store/project.command.ts';
 import { reportCommand } from '../report/report.command.ts';
 import { bridgeCommands } from '../bridge/bridge.command.ts';
+import { sbiCommands } from '../sbi/sbi.command.ts';
 
 /**
  * Every `adexwb` subcommand, in the order `--help` lists them. Each lives in its own
@@ -18,4 +19,5 @@ export const commands: CliCommand[] = [
   ...projectCommands,
   reportCommand,
   ...bridgeCommands,
+  ...sbiCommands,
 ];
