@@ -109,6 +109,15 @@ function quote(name: string): string {
   return /[",\n\r]/.test(name) ? `"${name.replace(/"/g, '""')}"` : name;
 }
 
+/** The shortest decimal that reads back as the same float32 (0.1f prints as 0.1, not 0.10000000149011612). */
+function shortestFloat32(v: number): string {
+  for (let p = 1; p < 9; p++) {
+    const s = String(Number(v.toPrecision(p)));
+    if (Math.fround(Number(s)) === v) return s;
+  }
+  return String(v);
+}
+
 /** Format `data` (rows x columns.length, row-major) as CSV text with a header row. */
 export function formatCsv(columns: readonly string[], data: ArrayLike<number>): string {
   const cols = columns.length;
@@ -116,10 +125,19 @@ export function formatCsv(columns: readonly string[], data: ArrayLike<number>): 
     throw new RangeError(`csv: ${data.length} values do not fill rows of ${cols} columns`);
   const parts: string[] = [columns.map(quote).join(',')];
   const row = new Array<string>(cols);
+  const single = data instanceof Float32Array;
   for (let r = 0; r < data.length / cols; r++) {
     for (let c = 0; c < cols; c++) {
       const v = data[r * cols + c];
-      row[c] = Number.isNaN(v) ? 'nan' : v === Infinity ? 'inf' : v === -Infinity ? '-inf' : String(v);
+      row[c] = Number.isNaN(v)
+        ? 'nan'
+        : v === Infinity
+          ? 'inf'
+          : v === -Infinity
+            ? '-inf'
+            : single
+              ? shortestFloat32(v)
+              : String(v);
     }
     parts.push(row.join(','));
   }

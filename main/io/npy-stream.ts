@@ -56,7 +56,11 @@ export function openNpyFile(path: string): NpyFileReader {
     const size = fstatSync(fd).size;
     const pre = Buffer.alloc(12);
     readSync(fd, pre, 0, 12, 0);
+    if (size < 10 || pre.readUInt32BE(0) !== 0x934e554d || pre[4] !== 0x50 || pre[5] !== 0x59) {
+      throw new NpyFormatError(`${path} is not a NumPy .npy file (missing the \\x93NUMPY magic)`);
+    }
     const major = pre[6];
+    if (major < 1 || major > 3) throw new NpyFormatError(`${path}: unsupported .npy format version ${major}`);
     const headerEnd = major === 1 ? 10 + pre.readUInt16LE(8) : 12 + pre.readUInt32LE(8);
     if (headerEnd > size || headerEnd > 16 * 1024 * 1024)
       throw new NpyFormatError(`${path}: truncated .npy header`);
