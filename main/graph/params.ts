@@ -39,7 +39,7 @@ export interface ParameterEntry {
 /** A flat parameter buffer and named views into it. */
 export class ParameterSet {
   readonly entries: ParameterEntry[] = [];
-  private flatTensor: Tensor | null = null;
+  private readonly flatTensor: Tensor;
   private total = 0;
   private readonly byName = new Map<string, ParameterEntry>();
 
@@ -49,6 +49,7 @@ export class ParameterSet {
     readonly dtype: DType & ('float32' | 'float64') = 'float32',
   ) {
     checkName(name, 'parameter buffer');
+    this.flatTensor = graph.input(name, [0], dtype);
   }
 
   /**
@@ -78,7 +79,6 @@ export class ParameterSet {
 
   /** The flat buffer input [P] (P grows while parameters are added). */
   get flat(): Tensor {
-    if (!this.flatTensor) this.flatTensor = this.graph.input(this.name, [0], this.dtype);
     return this.flatTensor;
   }
 
