@@ -1,0 +1,194 @@
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  mkdirSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Graph, add, emitModel } from '../../main/graph/index.ts';
+import { createEstimator } from '../../main/sbi/estimator.ts';
+import { loadPosterior } from '../../main/sbi/posterior.ts';
+import { ContractError } from '../../main/sbi/contract.ts';
+import { untrainedPosterior } from './helpers.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'adexwb-posterior-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('bounded prior', () => {
+  const bounds = { low: [-0.5, -1], high: [0.5, 0.3] };
+  const x = new Float32Array([0.2, 0.1]);
+
+  it('rejects samples outside the box and redraws them', async () => {
+    const est = createEstimator({
+      kind: 'maf',
+      thetaDim: 2,
+      xDim: 2,
+      bounds,
+      hiddenFeatures: 16,
+      numTransforms: 2,
+    });
+    const post = await untrainedPosterior(est);
+    const s = await post.sample(new Float32Array([0.2, 0.1, -1, 1]), 3000, { seed: 1 });
+    expect(s.length).toBe(2 * 3000 * 2);
+    for (let i = 0; i < s.length; i += 2) {
+      expect(s[i]).toBeGreaterThanOrEqual(-0.5);
+      expect(s[i]).toBeLessThanOrEqual(0.5);
+      expect(s[i + 1]).toBeGreaterThanOrEqual(-1);
+      expect(s[i + 1]).toBeLessThanOrEqual(0.3);
+    }
+    await post.dispose();
+  });
+
+  it('renormalizes log-probabilities by the accepted mass: the bounded density integrates to 1', async () => {
+    const est = createEstimator({
+      kind: 'nsf',
+      thetaDim: 2,
+      xDim: 2,
+      bounds,
+      hiddenFeatures: 16,
+      numTransforms: 2,
+    });
+    const post = await untrainedPosterior(est);
+    const n = 200;
+    const pts = new Float32Array(n * n * 2);
+    const hx = 1 / n;
+    const hy = 1.3 / n;
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < n; j++) {
+        pts[2 * (i * n + j)] = -0.5 + (i + 0.5) * hx;
+        pts[2 * (i * n + j) + 1] = -1 + (j + 0.5) * hy;
+      }
+    }
+    const lp = await post.logProb(pts, x, { acceptanceSamples: 40_000 });
+    let mass = 0;
+    for (const v of lp) mass += Math.exp(v) * hx * hy;
+    // Z is estimated from 40k draws: relative error about sqrt((1-Z)/(Z*40k)) < 1%.
+    expect(mass).toBeGreaterThan(0.97);
+    expect(mass).toBeLessThan(1.03);
+    const accept = (await post.acceptanceRate(x, 40_000))[0];
+    expect(accept).toBeGreaterThan(0.02);
+    expect(accept).toBeLessThan(0.98);
+    const out = await post.logProb(new Float32Array([0.6, 0, 0, 0.31, 0, 0]), x);
+    expect(out[0]).toBe(-Infinity);
+    expect(out[1]).toBe(-Infinity);
+    expect(Number.isFinite(out[2])).toBe(true);
+    await post.dispose();
+  });
+});
+
+describe('batched evaluation', () => {
+  it('samples 512 observations in one call; batched log-densities equal single-observation ones', async () => {
+    const est = createEstimator({ kind: 'nsf', thetaDim: 3, xDim: 4, hiddenFeatures: 16, numTransforms: 2 });
+    const post = await untrainedPosterior(est);
+    const b = 512;
+    const xs = Float32Array.from({ length: b * 4 }, (_, i) => Math.sin(i));
+    const s = await post.sample(xs, 100, { seed: 3 });
+    expect(s.length).toBe(b * 100 * 3);
+    expect(s.every(Number.isFinite)).toBe(true);
+    // log-densities of observation 7's samples: batched == single
+    const all = await post.logProb(s, xs);
+    const one = await post.logProb(s.subarray(7 * 300, 8 * 300), xs.subarray(7 * 4, 8 * 4));
+    for (let i = 0; i < 100; i++) expect(all[7 * 100 + i]).toBeCloseTo(one[i], 4);
+    await post.dispose();
+  });
+
+  it('rejects observations of the wrong width and parameter sets that do not fit', async () => {
+    const est = createEstimator({ kind: 'mdn', thetaDim: 2, xDim: 3, hiddenFeatures: 8, numComponents: 2 });
+    const post = await untrainedPosterior(est);
+    await expect(post.sample(new Float32Array(4), 10)).rejects.toThrow(/multiple of 3 values/);
+    await expect(post.sample(new Float32Array([0, NaN, 0]), 10)).rejects.toThrow(
+      /observation 0 contains NaN/,
+    );
+    await expect(post.logProb(new Float32Array(3), new Float32Array(3))).rejects.toThrow(
+      /multiple of 2 values/,
+    );
+    expect(() => post.checkCompatible({ xDim: 4 })).toThrow(/4 columns but the estimator expects 3/);
+    expect(() => post.checkCompatible({ parameterNames: ['a', 'b'] })).toThrow(/differ from the estimator/);
+    await post.dispose();
+  });
+});
+
+describe('ONNX export', () => {
+  it.each(['maf', 'nsf', 'mdn'] as const)(
+    '%s round-trips through files: a fresh session gives the same numbers',
+    async (kind) => {
+      const est = createEstimator({
+        kind,
+        thetaDim: 2,
+        xDim: 2,
+        hiddenFeatures: 12,
+        numTransforms: 2,
+        numComponents: 3,
+        parameterNames: ['g_l', 'tau_w'],
+        parameterUnits: ['nS', 'ms'],
+      });
+      const post = await untrainedPosterior(est);
+      const out = join(dir, `est-${kind}`);
+      await post.save(out);
+      expect(readdirSync(out).sort()).toEqual(['log_prob.onnx', 'sampler.onnx']);
+      const again = await loadPosterior(out);
+      expect(again.meta.parameterNames).toEqual(['g_l', 'tau_w']);
+      expect(again.meta.parameterUnits).toEqual(['nS', 'ms']);
+      expect(again.meta.estimator).toBe(kind);
+      const x = new Float32Array([0.1, -0.3, 1, 2]);
+      const a = await post.sample(x, 50, { seed: 9 });
+      const b = await again.sample(x, 50, { seed: 9 });
+      expect(Array.from(b)).toEqual(Array.from(a));
+      const la = await post.logProb(a, x);
+      const lb = await again.logProb(a, x);
+      expect(Array.from(lb)).toEqual(Array.from(la));
+      await post.dispose();
+      await again.dispose();
+    },
+  );
+
+  it('refuses to overwrite an existing directory and leaves nothing behind', async () => {
+    const est = createEstimator({ kind: 'mdn', thetaDim: 1, xDim: 1, hiddenFeatures: 4, numComponents: 2 });
+    const post = await untrainedPosterior(est);
+    const out = join(dir, 'taken');
+    mkdirSync(out);
+    await expect(post.save(out)).rejects.toThrow(/already exists/);
+    expect(readdirSync(out)).toEqual([]);
+    await expect(post.save(join(dir, 'no', 'such', 'parent'))).rejects.toThrow(/does not exist/);
+    expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
+    await post.dispose();
+  });
+
+  it('names a corrupt file, a foreign ONNX model and mixed-up files', async () => {
+    const est = createEstimator({ kind: 'maf', thetaDim: 2, xDim: 2, hiddenFeatures: 8, numTransforms: 1 });
+    const post = await untrainedPosterior(est);
+    const good = join(dir, 'good');
+    await post.save(good);
+    const corrupt = join(dir, 'corrupt');
+    mkdirSync(corrupt);
+    writeFileSync(join(corrupt, 'sampler.onnx'), Buffer.from('this is not a model at all \x00\xff\x12'));
+    writeFileSync(join(corrupt, 'log_prob.onnx'), readFileSync(join(good, 'log_prob.onnx')));
+    await expect(loadPosterior(corrupt)).rejects.toThrow(ContractError);
+    await expect(loadPosterior(corrupt)).rejects.toThrow(/corrupt[/\\]sampler\.onnx/);
+
+    const g = new Graph();
+    const foreignBytes = emitModel({ outputs: { y: add(g.input('x', [2]), 1) } }).bytes;
+    const foreign = join(dir, 'foreign');
+    mkdirSync(foreign);
+    writeFileSync(join(foreign, 'sampler.onnx'), foreignBytes);
+    writeFileSync(join(foreign, 'log_prob.onnx'), foreignBytes);
+    await expect(loadPosterior(foreign)).rejects.toThrow(/not an adex-workbench estimator/);
+
+    const swapped = join(dir, 'swapped');
+    mkdirSync(swapped);
+    writeFileSync(join(swapped, 'sampler.onnx'), readFileSync(join(good, 'log_prob.onnx')));
+    writeFileSync(join(swapped, 'log_prob.onnx'), readFileSync(join(good, 'sampler.onnx')));
+    await expect(loadPosterior(swapped)).rejects.toThrow(/holds the 'log_prob' graph, expected 'sampler'/);
+
+    await expect(loadPosterior(join(dir, 'missing'))).rejects.toThrow(
+      /cannot read .*missing[/\\]sampler\.onnx/,
+    );
+    expect(existsSync(join(dir, 'missing'))).toBe(false);
+    await post.dispose();
+  });
+});
