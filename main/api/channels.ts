@@ -18,6 +18,8 @@ export const CHANNELS = [
   'hw:disconnect',
   'hw:device',
   'hw:record',
+  'sim:start',
+  'sim:stats',
 ] as const;
 
 /** The IPC/WebSocket channel that carries ApiEvents. */

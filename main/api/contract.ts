@@ -16,6 +16,8 @@ import type { RecordedTrace } from './hardware.handlers.ts';
 export type { ProjectSummary, ObservationData } from './project.types.ts';
 export type { DeviceInfo, PortInfo } from '../bridge/index.ts';
 export type { RecordedTrace } from './hardware.handlers.ts';
+import type { SimulationStats } from '../jobs/simulate.job.ts';
+export type { SimulationStats } from '../jobs/simulate.job.ts';
 
 /** Longest string accepted anywhere in a payload unless a schema says otherwise. */
 export const MAX_STRING = 4096;
@@ -87,6 +89,34 @@ export const calls = {
       })
       .strict(),
   ).returns<RecordedTrace>(),
+  'sim:start': call(
+    z
+      .object({
+        name: str(200).min(1),
+        n: z.number().int().min(1).max(2_000_000, 'at most 2,000,000 simulations per set'),
+        seed: z
+          .number()
+          .int()
+          .min(0)
+          .max(2 ** 31),
+        mode: z.enum(['ideal', 'hardware']),
+        chipSeed: z
+          .number()
+          .int()
+          .min(0)
+          .max(2 ** 31),
+        box: z
+          .object({ low: z.array(z.number()).length(7), high: z.array(z.number()).length(7) })
+          .strict()
+          .optional(),
+        regime: z
+          .object({ minSpikes: z.number().int().min(0), maxSpikes: z.number().int().min(0) })
+          .strict()
+          .optional(),
+      })
+      .strict(),
+  ).returns<{ jobId: string }>(),
+  'sim:stats': call(none).returns<SimulationStats[]>(),
 } as const;
 
 export type CallName = keyof typeof calls;

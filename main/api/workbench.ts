@@ -4,6 +4,9 @@
  * `Workbench` and differ only in how bytes travel.
  */
 import { EventEmitter } from 'node:events';
+import path from 'node:path';
+import { appRoot } from '../paths.ts';
+import type { SimulationStats } from '../jobs/simulate.job.ts';
 import { JobRunner } from '../jobs/runner.ts';
 import type { JobStatus } from '../jobs/types.ts';
 import { WORKBENCH_VERSION } from '../version.ts';
@@ -51,6 +54,17 @@ export class Workbench {
     this.events.emit('event', event);
   }
 
+  /** Start a job whose function lives in main/jobs/<file>. */
+  startJob(kind: string, label: string, file: string, fn: string, params: unknown) {
+    return this.runner.start({
+      kind,
+      label,
+      module: path.join(appRoot(), 'main', 'jobs', file),
+      export: fn,
+      params,
+    });
+  }
+
   async close(): Promise<void> {
     await this.runner.shutdown();
     this.session.close();
@@ -83,6 +97,38 @@ export class Workbench {
       'hw:disconnect': () => hwDisconnect(),
       'hw:device': async () => currentDevice(),
       'hw:record': (opts) => hwRecord(opts, () => this.session.require()),
+      'sim:start': async (args) => {
+        const p = this.session.require();
+        if (args.box) {
+          for (let j = 0; j < 7; j++) {
+            if (!(args.box.low[j] < args.box.high[j])) {
+              throw new ApiError(
+                'invalid_argument',
+                `prior bounds of parameter ${j + 1}: low (${args.box.low[j]}) must be below high (${args.box.high[j]})`,
+              );
+            }
+          }
+        }
+        if (args.regime && args.regime.maxSpikes < args.regime.minSpikes) {
+          throw new ApiError('invalid_argument', 'regime: maxSpikes must be at least minSpikes');
+        }
+        const { id } = this.startJob(
+          'simulate',
+          `Simulate ${args.n.toLocaleString('en')} traces`,
+          'simulate.job.ts',
+          'simulateJob',
+          {
+            projectPath: p.path,
+            ...args,
+          },
+        );
+        return { jobId: id };
+      },
+      'sim:stats': async () =>
+        this.session
+          .require()
+          .artifacts.list({ kind: 'simulation-stats' })
+          .map((a) => a.json as SimulationStats),
     };
   }
 }
