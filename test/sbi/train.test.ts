@@ -1,0 +1,122 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { arrayPairSource } from '../../main/sbi/data.ts';
+import { createEstimator } from '../../main/sbi/estimator.ts';
+import { train } from '../../main/sbi/train.ts';
+import { Rng } from '../../main/sbi/rng.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'adexwb-train-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** theta ~ N(0, 1)^2, x = theta + N(0, 0.3^2). */
+function linearData(n: number, seed: number): { theta: Float32Array; x: Float32Array } {
+  const r = new Rng(seed);
+  const theta = r.fillNormal(new Float32Array(n * 2));
+  const x = theta.map((t) => t + 0.3 * r.normal());
+  return { theta, x };
+}
+
+const small = () =>
+  createEstimator({ kind: 'maf', thetaDim: 2, xDim: 2, hiddenFeatures: 10, numTransforms: 2 });
+
+describe('train', () => {
+  it('excludes and counts rows with NaN or inf and still trains on the rest', async () => {
+    const { theta, x } = linearData(400, 1);
+    theta[2 * 7] = NaN;
+    x[2 * 11 + 1] = Infinity;
+    x[2 * 300] = -Infinity;
+    const run = await train(small(), arrayPairSource(theta, x, 2, 2), { maxEpochs: 2 });
+    expect(run.rowsExcluded).toBe(3);
+    expect(run.excludedExamples).toEqual([7, 11, 300]);
+    expect(run.rowsUsed).toBe(397);
+    expect(run.metadata.training.rowsExcluded).toBe(3);
+    expect(run.history.every((h) => Number.isFinite(h.trainLoss) && Number.isFinite(h.validationLoss))).toBe(
+      true,
+    );
+  });
+
+  it('lowers the validation loss and reports progress per epoch', async () => {
+    const { theta, x } = linearData(1000, 2);
+    const seen: number[] = [];
+    const run = await train(small(), arrayPairSource(theta, x, 2, 2), {
+      maxEpochs: 6,
+      onProgress: (e) => seen.push(e.epoch),
+    });
+    expect(seen).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(run.stopReason).toBe('max-epochs');
+    expect(run.history[5].validationLoss).toBeLessThan(run.history[0].validationLoss);
+    expect(run.history[0].stepsPerSecond).toBeGreaterThan(0);
+  });
+
+  it('resumes from a checkpoint exactly as if never stopped', async () => {
+    const { theta, x } = linearData(600, 3);
+    const src = arrayPairSource(theta, x, 2, 2);
+    const full = await train(small(), src, { maxEpochs: 4, seed: 5 });
+    const ckpt = join(dir, 'run.ckpt');
+    const first = await train(small(), src, { maxEpochs: 2, seed: 5, checkpointPath: ckpt });
+    expect(first.epochs).toBe(2);
+    const resumed = await train(small(), src, {
+      maxEpochs: 4,
+      seed: 5,
+      resumeFrom: ckpt,
+      checkpointPath: ckpt,
+    });
+    expect(resumed.epochs).toBe(4);
+    expect(resumed.history.map((h) => h.validationLoss)).toEqual(full.history.map((h) => h.validationLoss));
+    expect(Array.from(resumed.parameters)).toEqual(Array.from(full.parameters));
+  });
+
+  it('refuses a checkpoint of other data', async () => {
+    const ckpt = join(dir, 'other.ckpt');
+    const a = linearData(300, 4);
+    await train(small(), arrayPairSource(a.theta, a.x, 2, 2), { maxEpochs: 1, checkpointPath: ckpt });
+    const b = linearData(300, 5);
+    await expect(train(small(), arrayPairSource(b.theta, b.x, 2, 2), { resumeFrom: ckpt })).rejects.toThrow(
+      /belongs to other training data/,
+    );
+  });
+
+  it('stops when cancelled and keeps the best parameters so far', async () => {
+    const { theta, x } = linearData(600, 6);
+    const ctl = new AbortController();
+    const run = await train(small(), arrayPairSource(theta, x, 2, 2), {
+      maxEpochs: 50,
+      signal: ctl.signal,
+      onProgress: (e) => e.epoch === 2 && ctl.abort(),
+    });
+    expect(run.stopReason).toBe('cancelled');
+    expect(run.epochs).toBe(2);
+    expect(run.bestEpoch).toBeGreaterThan(0);
+  });
+
+  it('stops early after the configured number of epochs without improvement', async () => {
+    const { theta, x } = linearData(300, 7);
+    // A learning rate this small cannot improve the loss by more than float noise for long.
+    const run = await train(small(), arrayPairSource(theta, x, 2, 2), {
+      maxEpochs: 200,
+      stopAfterEpochs: 2,
+      learningRate: 1e-12,
+    });
+    expect(run.stopReason).toBe('converged');
+    expect(run.epochs - run.bestEpoch).toBe(2);
+  });
+
+  it('names bad input: width mismatch, empty and all-NaN data, bad settings', async () => {
+    const { theta, x } = linearData(50, 8);
+    await expect(train(small(), arrayPairSource(theta, x.subarray(0, 50), 2, 1))).rejects.toThrow(
+      /x width 1; the estimator expects 2 and 2/,
+    );
+    await expect(
+      train(small(), arrayPairSource(new Float32Array(0), new Float32Array(0), 2, 2)),
+    ).rejects.toThrow(/empty/);
+    await expect(
+      train(small(), arrayPairSource(new Float32Array(8).fill(NaN), new Float32Array(8), 2, 2)),
+    ).rejects.toThrow(/all 4 rows contain NaN/);
+    await expect(train(small(), arrayPairSource(theta, x, 2, 2), { batchSize: 0 })).rejects.toThrow(
+      /batchSize/,
+    );
+    expect(existsSync(join(dir, 'nothing'))).toBe(false);
+  });
+});
