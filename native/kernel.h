@@ -14,7 +14,7 @@ enum Lane : int {
 };
 
 // Lanes simulated together in one block (state stays in L1/L2; the inner loop runs across them).
-constexpr int kBlock = 256;
+constexpr int kBlock = 64;
 
 struct Config {
   int64_t steps;
