@@ -30,6 +30,8 @@ import { BridgeError } from './errors.ts';
 export interface BridgeDriverOptions extends SessionOptions {
   /** Baud rate of the serial port (ignored by USB CDC-ACM devices and ptys); default 921600. */
   baudRate?: number;
+  /** Most RUN requests in flight (capped by the device's window); default the device's window. */
+  window?: number;
 }
 
 /** What the connected device says about itself (HELLO_REPLY and INFO_REPLY). */
@@ -46,6 +48,8 @@ export interface DeviceInfo {
   maxSamples: number;
   /** Samples per TRACE_CHUNK frame. */
   chunkSamples: number;
+  /** Most RUN requests the device lets the host have in flight. */
+  window: number;
   capabilities: string[];
   chipId: string;
   calibrated: boolean;
@@ -121,6 +125,7 @@ export class BridgeDriver implements SimulationBackend {
         sampleRate: hello.sampleRate,
         maxSamples: hello.maxSamples,
         chunkSamples: hello.chunkSamples,
+        window: hello.window,
         capabilities: Object.entries(Capability)
           .filter(([, bit]) => (hello.capabilities & bit) !== 0)
           .map(([name]) => name.toLowerCase()),
@@ -200,8 +205,8 @@ export class BridgeDriver implements SimulationBackend {
   }
 
   /**
-   * Run every row of `request` on the chip: CONFIGURE (the row's CapMem values on its circuit),
-   * RUN, collect. The stimulus is sent once. Resolves only when every trace is complete; a run
+   * Run every row of `request` on the chip: one RUN per row carrying the row's CapMem values for
+   * its circuit, several in flight. The stimulus is sent once. Resolves only when every trace is complete; a run
    * that cannot be completed, a disconnect or an abort rejects and no partial result is returned.
    */
   async simulate(request: SimulationRequest, options: SimulateOptions = {}): Promise<SimulationResult> {
@@ -211,38 +216,40 @@ export class BridgeDriver implements SimulationBackend {
     return this.exclusive(async () => {
       const { n, circuits, ids, values, segments } = plan;
       await session.request({ kind: 'setStimulus', segments }, 'ack');
+      const nv = ids.length;
+      const rows = Array.from({ length: n }, (_, i) => ({
+        circuit: circuits[i],
+        duration: request.duration,
+        seed: request.seed >>> 0,
+        row: (request.rowOffset ?? 0) + i,
+        ids,
+        values: values.subarray(i * nv, (i + 1) * nv),
+      }));
       let samples = -1;
       let codes = new Int16Array(0);
       const spikeCounts = new Int32Array(n);
       const spikeOffsets = new Int32Array(n + 1);
       const spikeParts: Float32Array[] = [];
-      const nv = ids.length;
-      for (let i = 0; i < n; i++) {
-        if (options.signal?.aborted) throw abortReason(options.signal);
-        await session.request(
-          { kind: 'configure', circuit: circuits[i], ids, values: values.subarray(i * nv, (i + 1) * nv) },
-          'ack',
-        );
-        const row = (request.rowOffset ?? 0) + i;
-        const run = await session.run(
-          { circuit: circuits[i], duration: request.duration, seed: request.seed >>> 0, row },
-          options.signal,
-        );
-        if (samples < 0) {
-          samples = run.codes.length;
-          codes = new Int16Array(n * samples);
-        } else if (run.codes.length !== samples) {
-          throw new BridgeError(
-            'protocol',
-            `row ${i} returned ${run.codes.length} samples, row 0 returned ${samples}`,
-          );
-        }
-        codes.set(run.codes, i * samples);
-        spikeCounts[i] = run.spikeTimes.length;
-        spikeOffsets[i + 1] = spikeOffsets[i] + run.spikeTimes.length;
-        spikeParts.push(run.spikeTimes);
-        options.onProgress?.({ done: i + 1, total: n });
-      }
+      await session.runMany(
+        rows,
+        (i, run) => {
+          if (samples < 0) {
+            samples = run.codes.length;
+            codes = new Int16Array(n * samples);
+          } else if (run.codes.length !== samples) {
+            throw new BridgeError(
+              'protocol',
+              `row ${i} returned ${run.codes.length} samples, row 0 returned ${samples}`,
+            );
+          }
+          codes.set(run.codes, i * samples);
+          spikeCounts[i] = run.spikeTimes.length;
+          spikeOffsets[i + 1] = spikeOffsets[i] + run.spikeTimes.length;
+          spikeParts.push(run.spikeTimes);
+          options.onProgress?.({ done: i + 1, total: n });
+        },
+        { window: this.options.window, signal: options.signal },
+      );
       const spikeTimes = new Float32Array(spikeOffsets[n]);
       spikeParts.forEach((t, i) => spikeTimes.set(t, spikeOffsets[i]));
       return {

@@ -59,7 +59,16 @@ export type Message =
   | { kind: 'getInfo' }
   | { kind: 'configure'; circuit: number; ids: Uint8Array; values: Uint16Array }
   | { kind: 'setStimulus'; segments: StimulusSegment[] }
-  | { kind: 'run'; circuit: number; duration: number; seed: number; row: number }
+  | {
+      kind: 'run';
+      circuit: number;
+      duration: number;
+      seed: number;
+      row: number;
+      /** Inline configuration (parameter ids and CapMem codes); empty = run the circuit as configured. */
+      ids: Uint8Array;
+      values: Uint16Array;
+    }
   | { kind: 'resend'; seqs: number[] }
   | { kind: 'abort' }
   | { kind: 'ping'; data: Buffer }
@@ -72,6 +81,8 @@ export type Message =
       maxSamples: number;
       maxPayload: number;
       chunkSamples: number;
+      /** Most RUN requests the host may have outstanding (the device keeps that many finished runs). */
+      window: number;
       capabilities: number;
       deviceId: string;
     }
@@ -209,8 +220,14 @@ export function encodePayload(m: Message): Buffer {
       w.u16(m.segments.length);
       for (const s of m.segments) w.f32(s.start).f32(s.amplitude);
       return w.done();
-    case 'run':
-      return w.u16(m.circuit).f32(m.duration).u32(m.seed).u32(m.row).done();
+    case 'run': {
+      if (m.ids.length !== m.values.length || m.ids.length > 255) {
+        throw new RangeError('RUN needs equal-length ids and values (at most 255)');
+      }
+      w.u16(m.circuit).f32(m.duration).u32(m.seed).u32(m.row).u8(m.ids.length);
+      for (let i = 0; i < m.ids.length; i++) w.u8(m.ids[i]).u16(m.values[i]);
+      return w.done();
+    }
     case 'resend':
       w.u16(m.seqs.length);
       for (const s of m.seqs) w.u16(s);
@@ -226,7 +243,12 @@ export function encodePayload(m: Message): Buffer {
         .u8(fw[0] ?? 0)
         .u8(fw[1] ?? 0)
         .u8(fw[2] ?? 0);
-      w.u16(m.circuits).u32(m.sampleRate).u32(m.maxSamples).u16(m.maxPayload).u16(m.chunkSamples);
+      w.u16(m.circuits)
+        .u32(m.sampleRate)
+        .u32(m.maxSamples)
+        .u16(m.maxPayload)
+        .u16(m.chunkSamples)
+        .u8(m.window);
       return w.u16(m.capabilities).str(m.deviceId).done();
     }
     case 'infoReply':
@@ -347,9 +369,21 @@ export function decodeMessage(frame: Frame): Message {
       m = { kind: 'setStimulus', segments };
       break;
     }
-    case FrameType.RUN:
-      m = { kind: 'run', circuit: r.u16(), duration: r.f32(), seed: r.u32(), row: r.u32() };
+    case FrameType.RUN: {
+      const circuit = r.u16();
+      const duration = r.f32();
+      const seed = r.u32();
+      const row = r.u32();
+      const n = r.u8();
+      const ids = new Uint8Array(n);
+      const values = new Uint16Array(n);
+      for (let i = 0; i < n; i++) {
+        ids[i] = r.u8();
+        values[i] = r.u16();
+      }
+      m = { kind: 'run', circuit, duration, seed, row, ids, values };
       break;
+    }
     case FrameType.RESEND: {
       const n = r.u16();
       const seqs: number[] = [];
@@ -376,6 +410,7 @@ export function decodeMessage(frame: Frame): Message {
         maxSamples: r.u32(),
         maxPayload: r.u16(),
         chunkSamples: r.u16(),
+        window: r.u8(),
         capabilities: r.u16(),
         deviceId: r.str(),
       };

@@ -37,12 +37,14 @@ export interface RunData {
   retries: number;
 }
 
-/** Parameters of one RUN. */
+/** Parameters of one RUN, with the circuit's configuration inline. */
 export interface RunParams {
   circuit: number;
   duration: number;
   seed: number;
   row: number;
+  ids: Uint8Array;
+  values: Uint16Array;
 }
 
 interface Waiter {
@@ -169,168 +171,277 @@ export class Session {
   }
 
   /**
-   * Run once and collect the whole reply. Missing or corrupt frames are asked for again with
-   * RESEND; a lost RUN or RUN_DONE is recovered by repeating RUN (the device replays a finished
-   * run, it never reruns it). Resolves only with a complete, checksum-verified trace.
+   * Run `rows` with up to `window` RUN requests outstanding (a sliding window over the rows, so
+   * link latency overlaps with the device's work) and call `onRow` for each completed row in
+   * order. Missing or corrupt frames are asked for again with RESEND; a lost RUN or RUN_DONE is
+   * recovered by repeating RUN (the device replays a finished run, it never reruns it). A row is
+   * delivered only complete and checksum-verified; any unrecoverable failure rejects.
    */
-  run(p: RunParams, signal?: AbortSignal): Promise<RunData> {
+  runMany(
+    rows: readonly RunParams[],
+    onRow: (index: number, data: RunData) => void,
+    options: { window?: number; signal?: AbortSignal } = {},
+  ): Promise<void> {
     this.ensureOpen();
+    const { signal } = options;
     if (signal?.aborted) return Promise.reject(abortReason(signal));
     const hello = this.hello!;
-    const chunkSamples = Math.max(1, hello.chunkSamples);
-    const maxFrames = Math.ceil(hello.maxSamples / chunkSamples) + 256;
-    const requestId = this.newRequestId();
-    const runMsg: Message = { kind: 'run', ...p };
-    const what = `run of row ${p.row} on circuit ${p.circuit}`;
-    const chunks = new Map<number, Of<'traceChunk'>>();
-    const spikes = new Map<number, Float32Array>();
-    let done: Of<'runDone'> | undefined;
-    let heard = false;
-    let retries = 0;
-
-    return new Promise<RunData>((resolve, reject) => {
+    const window = Math.max(1, Math.min(options.window ?? hello.window, hello.window));
+    const limits = {
+      chunkSamples: Math.max(1, hello.chunkSamples),
+      maxSamples: hello.maxSamples,
+      maxFrames: Math.ceil(hello.maxSamples / Math.max(1, hello.chunkSamples)) + 256,
+    };
+    return new Promise<void>((resolve, reject) => {
+      const active = new Map<number, RunCollector>();
+      const results: (RunData | undefined)[] = [];
+      let next = 0; // next row to send
+      let delivered = 0; // rows handed to onRow
+      let settled = false;
       let timer: NodeJS.Timeout | undefined;
       const arm = () => {
         clearTimeout(timer);
-        timer = setTimeout(onTimeout, this.opts.runTimeoutMs);
+        timer = setTimeout(onIdle, this.opts.runTimeoutMs);
       };
-      const finish = (fn: () => void) => {
+      const finish = (err?: Error) => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
         this.waiter = undefined;
         signal?.removeEventListener('abort', onAbort);
-        fn();
+        if (err) {
+          for (const id of active.keys()) this.link.send({ kind: 'abort' }, { requestId: id });
+          reject(err);
+        } else resolve();
       };
-      const fail = (err: Error) => finish(() => reject(err));
-      const budget = (why: string): boolean => {
-        retries++;
-        this.retransmissions++;
-        if (retries <= this.opts.maxRunRetries) return true;
-        fail(
-          new BridgeError(
-            'incomplete',
-            `${what} could not be completed: ${why} after ${this.opts.maxRunRetries} retransmission requests`,
-          ),
-        );
-        return false;
-      };
-      const missing = (): number[] => {
-        const out: number[] = [];
-        const total = done!.chunks + done!.spikeFrames;
-        for (let s = 0; s < total; s++) if (s < done!.chunks ? !chunks.has(s) : !spikes.has(s)) out.push(s);
-        return out;
-      };
-      const repeatRun = (why: string) => {
-        if (!budget(why)) return;
-        this.link.send(runMsg, { requestId, flags: FrameFlag.RETRANSMIT });
-        arm();
-      };
-      const progress = (): void => {
-        const gaps = missing();
-        if (gaps.length === 0) return complete();
-        if (!budget(`frames ${listSeqs(gaps)} missing`)) return;
-        this.link.send({ kind: 'resend', seqs: gaps.slice(0, MAX_RESEND_SEQS) }, { requestId });
-        arm();
-      };
-      const complete = (): void => {
-        const d = done!;
-        const codes = new Int16Array(d.samples);
-        let filled = 0;
-        for (let s = 0; s < d.chunks; s++) {
-          const c = chunks.get(s)!;
-          if (c.offset !== filled || filled + c.codes.length > d.samples) {
-            return fail(
-              new BridgeError(
-                'protocol',
-                `${what}: chunk ${s} starts at sample ${c.offset}, expected ${filled} (of ${d.samples})`,
-              ),
-            );
+      const pump = () => {
+        while (delivered < rows.length && results[delivered]) {
+          const data = results[delivered]!;
+          results[delivered] = undefined;
+          try {
+            onRow(delivered++, data);
+          } catch (err) {
+            return finish(err as Error);
           }
-          codes.set(c.codes, filled);
-          filled += c.codes.length;
         }
-        if (filled !== d.samples) {
-          return fail(
-            new BridgeError(
-              'protocol',
-              `${what}: chunks carry ${filled} samples, RUN_DONE announces ${d.samples}`,
-            ),
-          );
+        if (delivered === rows.length) return finish();
+        // Sliding window: never more than `window` rows beyond the oldest undelivered one.
+        while (next < rows.length && next < delivered + window) {
+          const index = next++;
+          const c = new RunCollector(this, rows[index], index, limits, {
+            done: (data) => {
+              active.delete(c.requestId);
+              results[index] = data;
+              pump();
+            },
+            fail: (err) => finish(err),
+          });
+          active.set(c.requestId, c);
+          c.start();
         }
-        if (crc32(new Uint8Array(codes.buffer)) !== d.traceCrc) {
-          // Every frame passed its CRC yet the trace does not: ask for the whole trace again.
-          chunks.clear();
-          return progress();
-        }
-        const parts = [...Array(d.spikeFrames).keys()].map((j) => spikes.get(d.chunks + j)!);
-        const count = parts.reduce((a, t) => a + t.length, 0);
-        if (count !== d.spikes) {
-          return fail(
-            new BridgeError(
-              'protocol',
-              `${what}: spike frames carry ${count} spikes, RUN_DONE announces ${d.spikes}`,
-            ),
-          );
-        }
-        const spikeTimes = new Float32Array(count);
-        let k = 0;
-        for (const t of parts) {
-          spikeTimes.set(t, k);
-          k += t.length;
-        }
-        finish(() => resolve({ codes, spikeTimes, retries }));
+        arm();
       };
-      const onTimeout = () => {
-        if (done) progress();
-        else repeatRun(heard ? 'no RUN_DONE received' : 'no reply to RUN');
+      const onIdle = () => {
+        // Nothing arrived for a while: every outstanding run asks again (RESEND or repeated RUN).
+        for (const c of [...active.values()]) if (!settled) c.onIdle();
+        if (!settled) arm();
       };
-      const onAbort = () => {
-        this.link.send({ kind: 'abort' }, { requestId });
-        fail(abortReason(signal!));
-      };
-
+      const onAbort = () => finish(abortReason(signal!));
       this.waiter = {
         onMessage: (m, f) => {
-          if (f.requestId !== requestId) return;
-          heard = true;
+          const c = active.get(f.requestId);
+          if (!c) return;
           arm();
-          switch (m.kind) {
-            case 'traceChunk':
-              if (f.seq < maxFrames && m.offset + m.codes.length <= hello.maxSamples) chunks.set(f.seq, m);
-              break;
-            case 'spikes':
-              if (f.seq < maxFrames) spikes.set(f.seq, m.times);
-              break;
-            case 'runDone':
-              if (m.samples > hello.maxSamples || m.chunks + m.spikeFrames > maxFrames) {
-                return fail(
-                  new BridgeError(
-                    'protocol',
-                    `${what}: RUN_DONE announces ${m.samples} samples in ${m.chunks} chunks, beyond the device's limits`,
-                  ),
-                );
-              }
-              done = m;
-              progress();
-              break;
-            case 'error':
-              if (m.code === ErrorCode.UNKNOWN_RUN) repeatRun('the device lost the run');
-              else fail(deviceError(m, 'RUN', this.label));
-              break;
-            default:
-              break;
-          }
+          c.onMessage(m, f);
         },
         onNack: () => {
-          if (done) progress();
-          else repeatRun('frames to the device were corrupted');
+          for (const c of [...active.values()]) if (!settled) c.onNack();
         },
         onFault: () => {},
-        onClose: (err) => fail(err),
+        onClose: (err) => finish(err),
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.link.send(runMsg, { requestId });
-      arm();
+      pump();
     });
+  }
+
+  /** Allocate a request id (for collectors). */
+  allocateRequestId(): number {
+    return this.newRequestId();
+  }
+}
+
+interface RunLimits {
+  chunkSamples: number;
+  maxSamples: number;
+  maxFrames: number;
+}
+
+/** Collects the reply of one RUN: chunks and spike frames by sequence number, then RUN_DONE. */
+class RunCollector {
+  readonly requestId: number;
+  private readonly chunks = new Map<number, Of<'traceChunk'>>();
+  private readonly spikes = new Map<number, Float32Array>();
+  private done?: Of<'runDone'>;
+  private heard = false;
+  private retries = 0;
+  private finished = false;
+  private readonly what: string;
+  private readonly msg: Message;
+
+  constructor(
+    private readonly session: Session,
+    p: RunParams,
+    index: number,
+    private readonly limits: RunLimits,
+    private readonly out: { done: (d: RunData) => void; fail: (e: Error) => void },
+  ) {
+    this.requestId = session.allocateRequestId();
+    this.what = `run of row ${index} on circuit ${p.circuit}`;
+    this.msg = { kind: 'run', ...p };
+  }
+
+  start(): void {
+    this.session.link.send(this.msg, { requestId: this.requestId });
+  }
+
+  onMessage(m: Message, f: Frame): void {
+    if (this.finished) return;
+    this.heard = true;
+    switch (m.kind) {
+      case 'traceChunk':
+        if (f.seq < this.limits.maxFrames && m.offset + m.codes.length <= this.limits.maxSamples)
+          this.chunks.set(f.seq, m);
+        break;
+      case 'spikes':
+        if (f.seq < this.limits.maxFrames) this.spikes.set(f.seq, m.times);
+        break;
+      case 'runDone':
+        if (m.samples > this.limits.maxSamples || m.chunks + m.spikeFrames > this.limits.maxFrames) {
+          return this.fail(
+            new BridgeError(
+              'protocol',
+              `${this.what}: RUN_DONE announces ${m.samples} samples in ${m.chunks} chunks, beyond the device's limits`,
+            ),
+          );
+        }
+        this.done = m;
+        this.progress();
+        break;
+      case 'error':
+        if (m.code === ErrorCode.UNKNOWN_RUN) {
+          // The device no longer holds this run: run it again from scratch.
+          this.chunks.clear();
+          this.spikes.clear();
+          this.done = undefined;
+          this.repeatRun('the device lost the run');
+        } else this.fail(deviceError(m, 'RUN', this.session.label));
+        break;
+      default:
+        break;
+    }
+  }
+
+  onIdle(): void {
+    if (this.finished) return;
+    if (this.done) this.progress();
+    else this.repeatRun(this.heard ? 'no RUN_DONE received' : 'no reply to RUN');
+  }
+
+  onNack(): void {
+    this.onIdle();
+  }
+
+  private fail(err: Error): void {
+    this.finished = true;
+    this.out.fail(err);
+  }
+
+  private budget(why: string): boolean {
+    this.retries++;
+    this.session.retransmissions++;
+    if (this.retries <= this.session.opts.maxRunRetries) return true;
+    this.fail(
+      new BridgeError(
+        'incomplete',
+        `${this.what} could not be completed: ${why} after ${this.session.opts.maxRunRetries} retransmission requests`,
+      ),
+    );
+    return false;
+  }
+
+  private repeatRun(why: string): void {
+    if (!this.budget(why)) return;
+    this.session.link.send(this.msg, { requestId: this.requestId, flags: FrameFlag.RETRANSMIT });
+  }
+
+  private missing(): number[] {
+    const d = this.done!;
+    const out: number[] = [];
+    for (let s = 0; s < d.chunks + d.spikeFrames; s++) {
+      if (s < d.chunks ? !this.chunks.has(s) : !this.spikes.has(s)) out.push(s);
+    }
+    return out;
+  }
+
+  private progress(): void {
+    const gaps = this.missing();
+    if (gaps.length === 0) return this.complete();
+    if (!this.budget(`frames ${listSeqs(gaps)} missing`)) return;
+    this.session.link.send(
+      { kind: 'resend', seqs: gaps.slice(0, MAX_RESEND_SEQS) },
+      { requestId: this.requestId },
+    );
+  }
+
+  private complete(): void {
+    const d = this.done!;
+    const codes = new Int16Array(d.samples);
+    let filled = 0;
+    for (let s = 0; s < d.chunks; s++) {
+      const c = this.chunks.get(s)!;
+      if (c.offset !== filled || filled + c.codes.length > d.samples) {
+        return this.fail(
+          new BridgeError(
+            'protocol',
+            `${this.what}: chunk ${s} starts at sample ${c.offset}, expected ${filled} (of ${d.samples})`,
+          ),
+        );
+      }
+      codes.set(c.codes, filled);
+      filled += c.codes.length;
+    }
+    if (filled !== d.samples) {
+      return this.fail(
+        new BridgeError(
+          'protocol',
+          `${this.what}: chunks carry ${filled} samples, RUN_DONE announces ${d.samples}`,
+        ),
+      );
+    }
+    if (crc32(new Uint8Array(codes.buffer)) !== d.traceCrc) {
+      // Every frame passed its CRC yet the trace does not: ask for the whole trace again.
+      this.chunks.clear();
+      return this.progress();
+    }
+    const parts = Array.from({ length: d.spikeFrames }, (_, j) => this.spikes.get(d.chunks + j)!);
+    const count = parts.reduce((a, t) => a + t.length, 0);
+    if (count !== d.spikes) {
+      return this.fail(
+        new BridgeError(
+          'protocol',
+          `${this.what}: spike frames carry ${count} spikes, RUN_DONE announces ${d.spikes}`,
+        ),
+      );
+    }
+    const spikeTimes = new Float32Array(count);
+    let k = 0;
+    for (const t of parts) {
+      spikeTimes.set(t, k);
+      k += t.length;
+    }
+    this.finished = true;
+    this.out.done({ codes, spikeTimes, retries: this.retries });
   }
 }
 

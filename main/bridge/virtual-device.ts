@@ -77,6 +77,11 @@ export function virtualParameterTable(): ParamEntry[] {
 }
 
 type Reply = { m: Message; seq: number };
+/** A finished run: its data frames and RUN_DONE, or the ERROR it ended with. */
+type RunRecord = { frames: Reply[]; final: Reply };
+
+/** Most RUN requests the host may have in flight; the device keeps this many finished runs. */
+export const RUN_WINDOW = 8;
 
 /** The device side of the bridge protocol. */
 export class VirtualDevice extends EventEmitter<{ disconnect: []; warn: [string] }> {
@@ -110,7 +115,9 @@ export class VirtualDevice extends EventEmitter<{ disconnect: []; warn: [string]
   private configs = new Map<number, { ids: Uint8Array; values: Uint16Array }>();
   private stimulus?: StimulusSegment[];
   private last?: { requestId: number; type: number; replies: Reply[] };
-  private lastRun?: { requestId: number; frames: Reply[]; done: Reply | undefined };
+  /** Finished runs by request id, oldest first, at most RUN_WINDOW (for duplicates and RESEND). */
+  private runs = new Map<number, RunRecord>();
+  private aborted = new Set<number>();
   private running?: { requestId: number; abort: AbortController };
 
   constructor(private readonly options: VirtualDeviceOptions = {}) {
@@ -246,26 +253,27 @@ export class VirtualDevice extends EventEmitter<{ disconnect: []; warn: [string]
 
   private async handle(m: Message, f: Frame): Promise<void> {
     // A repeated request id (a retransmission whose reply was lost): answer again, never re-execute.
+    if (m.kind === 'run' && this.runs.has(f.requestId)) {
+      this.stats.duplicates++;
+      const run = this.runs.get(f.requestId)!;
+      return this.send(run.final.m, f.requestId, run.final.seq, FrameFlag.RETRANSMIT);
+    }
     if (
       m.kind !== 'hello' &&
       m.kind !== 'resend' &&
-      this.last &&
-      this.last.requestId === f.requestId &&
+      m.kind !== 'run' &&
+      this.last?.requestId === f.requestId &&
       this.last.type === f.type
     ) {
       this.stats.duplicates++;
-      const run = this.lastRun;
-      if (m.kind === 'run' && run && run.requestId === f.requestId && run.done) {
-        this.send(run.done.m, f.requestId, run.done.seq, FrameFlag.RETRANSMIT);
-      } else {
-        for (const r of this.last.replies) this.send(r.m, f.requestId, r.seq, FrameFlag.RETRANSMIT);
-      }
+      for (const r of this.last.replies) this.send(r.m, f.requestId, r.seq, FrameFlag.RETRANSMIT);
       return;
     }
     switch (m.kind) {
       case 'hello':
         this.last = undefined;
-        this.lastRun = undefined;
+        this.runs.clear();
+        this.aborted.clear();
         return this.reply(f, {
           kind: 'helloReply',
           protocolVersion: this.protocolVersion,
@@ -275,6 +283,7 @@ export class VirtualDevice extends EventEmitter<{ disconnect: []; warn: [string]
           maxSamples: 65535,
           maxPayload: 4096,
           chunkSamples: this.chunkSamples,
+          window: RUN_WINDOW,
           capabilities: Capability.ABORT | Capability.CALIBRATION | Capability.SPIKE_EVENTS,
           deviceId: this.deviceId,
         });
@@ -301,26 +310,33 @@ export class VirtualDevice extends EventEmitter<{ disconnect: []; warn: [string]
     }
   }
 
-  private configure(m: Extract<Message, { kind: 'configure' }>, f: Frame): void {
-    if (m.circuit >= CIRCUITS)
-      return this.error(
-        f,
-        ErrorCode.BAD_CIRCUIT,
-        m.circuit,
-        `circuit ${m.circuit} outside 0..${CIRCUITS - 1}`,
-      );
-    for (let i = 0; i < m.ids.length; i++) {
-      const p = this.paramById.get(m.ids[i]);
-      if (!p) return this.error(f, ErrorCode.UNKNOWN_PARAMETER, m.ids[i], `no parameter with id ${m.ids[i]}`);
-      if (m.values[i] < p.minValue || m.values[i] > p.maxValue) {
-        return this.error(
-          f,
+  /** Check a configuration; returns the ERROR to send, or undefined when it is valid. */
+  private checkConfig(circuit: number, ids: Uint8Array, values: Uint16Array): Message | undefined {
+    const error = (code: number, detail: number, message: string): Message => ({
+      kind: 'error',
+      code,
+      detail,
+      message,
+    });
+    if (circuit >= CIRCUITS)
+      return error(ErrorCode.BAD_CIRCUIT, circuit, `circuit ${circuit} outside 0..${CIRCUITS - 1}`);
+    for (let i = 0; i < ids.length; i++) {
+      const p = this.paramById.get(ids[i]);
+      if (!p) return error(ErrorCode.UNKNOWN_PARAMETER, ids[i], `no parameter with id ${ids[i]}`);
+      if (values[i] < p.minValue || values[i] > p.maxValue) {
+        return error(
           ErrorCode.VALUE_OUT_OF_RANGE,
           p.id,
-          `${p.name} = ${m.values[i]} outside ${p.minValue}..${p.maxValue}`,
+          `${p.name} = ${values[i]} outside ${p.minValue}..${p.maxValue}`,
         );
       }
     }
+    return undefined;
+  }
+
+  private configure(m: Extract<Message, { kind: 'configure' }>, f: Frame): void {
+    const err = this.checkConfig(m.circuit, m.ids, m.values);
+    if (err) return this.reply(f, err);
     this.configs.set(m.circuit, { ids: m.ids, values: m.values });
     this.reply(f, { kind: 'ack', ackedType: f.type });
   }
@@ -342,16 +358,23 @@ export class VirtualDevice extends EventEmitter<{ disconnect: []; warn: [string]
     this.reply(f, { kind: 'ack', ackedType: f.type });
   }
 
+  private finishRun(f: Frame, record: RunRecord): void {
+    this.runs.set(f.requestId, record);
+    while (this.runs.size > RUN_WINDOW) this.runs.delete(this.runs.keys().next().value!);
+    for (const r of record.frames) this.send(r.m, f.requestId, r.seq);
+    this.send(record.final.m, f.requestId, record.final.seq);
+  }
+
+  private runError(f: Frame, code: number, detail: number, message: string): void {
+    this.finishRun(f, { frames: [], final: { m: { kind: 'error', code, detail, message }, seq: 0 } });
+  }
+
   private async run(m: Extract<Message, { kind: 'run' }>, f: Frame): Promise<void> {
-    this.last = { requestId: f.requestId, type: f.type, replies: [] };
-    if (m.circuit >= CIRCUITS)
-      return this.error(
-        f,
-        ErrorCode.BAD_CIRCUIT,
-        m.circuit,
-        `circuit ${m.circuit} outside 0..${CIRCUITS - 1}`,
-      );
-    if (!this.stimulus) return this.error(f, ErrorCode.NO_STIMULUS, 0, 'SET_STIMULUS first');
+    if (this.aborted.delete(f.requestId)) return this.runError(f, ErrorCode.ABORTED, 0, 'run aborted');
+    const bad = this.checkConfig(m.circuit, m.ids, m.values);
+    if (bad && bad.kind === 'error') return this.runError(f, bad.code, bad.detail, bad.message);
+    if (m.ids.length > 0) this.configs.set(m.circuit, { ids: m.ids, values: m.values });
+    if (!this.stimulus) return this.runError(f, ErrorCode.NO_STIMULUS, 0, 'SET_STIMULUS first');
     const config = this.configs.get(m.circuit) ?? { ids: new Uint8Array(0), values: new Uint16Array(0) };
     const abort = new AbortController();
     this.running = { requestId: f.requestId, abort };
@@ -375,17 +398,17 @@ export class VirtualDevice extends EventEmitter<{ disconnect: []; warn: [string]
       );
     } catch (err) {
       const msg = (err as Error).message ?? String(err);
-      if (abort.signal.aborted) return this.error(f, ErrorCode.ABORTED, 0, 'run aborted');
+      if (abort.signal.aborted) return this.runError(f, ErrorCode.ABORTED, 0, 'run aborted');
       const code = /65535|samples/.test(msg)
         ? ErrorCode.TOO_MANY_SAMPLES
         : err instanceof RangeError
           ? ErrorCode.VALUE_OUT_OF_RANGE
           : ErrorCode.HARDWARE_FAULT;
-      return this.error(f, code, 0, msg);
+      return this.runError(f, code, 0, msg);
     } finally {
       this.running = undefined;
     }
-    if (abort.signal.aborted) return this.error(f, ErrorCode.ABORTED, 0, 'run aborted');
+    if (abort.signal.aborted) return this.runError(f, ErrorCode.ABORTED, 0, 'run aborted');
     const { codes, spikeTimes } = result;
     const frames: Reply[] = [];
     let seq = 0;
@@ -403,7 +426,7 @@ export class VirtualDevice extends EventEmitter<{ disconnect: []; warn: [string]
       });
     }
     const traceCrc = crc32(new Uint8Array(codes.buffer, codes.byteOffset, codes.byteLength));
-    const done: Reply = {
+    const final: Reply = {
       m: {
         kind: 'runDone',
         samples: codes.length,
@@ -414,34 +437,30 @@ export class VirtualDevice extends EventEmitter<{ disconnect: []; warn: [string]
       },
       seq: 0,
     };
-    this.lastRun = { requestId: f.requestId, frames, done };
-    for (const r of frames) this.send(r.m, f.requestId, r.seq);
-    this.send(done.m, f.requestId, done.seq);
+    this.finishRun(f, { frames, final });
   }
 
   private resend(m: Extract<Message, { kind: 'resend' }>, f: Frame): void {
-    const run = this.lastRun;
-    if (!run || run.requestId !== f.requestId || !run.done) {
-      return this.send(
-        {
-          kind: 'error',
-          code: ErrorCode.UNKNOWN_RUN,
-          detail: 0,
-          message: `no finished run with request id ${f.requestId}`,
-        },
-        f.requestId,
-      );
+    const run = this.runs.get(f.requestId);
+    if (!run) {
+      const message = `no finished run with request id ${f.requestId}`;
+      return this.send({ kind: 'error', code: ErrorCode.UNKNOWN_RUN, detail: 0, message }, f.requestId);
     }
     this.stats.resends++;
     for (const s of m.seqs) {
       const r = run.frames[s];
       if (r) this.send(r.m, f.requestId, r.seq, FrameFlag.RETRANSMIT);
     }
-    this.send(run.done.m, f.requestId, run.done.seq, FrameFlag.RETRANSMIT);
+    this.send(run.final.m, f.requestId, run.final.seq, FrameFlag.RETRANSMIT);
   }
 
   private onAbort(f: Frame): void {
     if (this.running && this.running.requestId === f.requestId) this.running.abort.abort();
+    else if (!this.runs.has(f.requestId)) {
+      // Not started yet (queued behind other runs): it will be answered with ABORTED.
+      this.aborted.add(f.requestId);
+      if (this.aborted.size > 4 * RUN_WINDOW) this.aborted.delete(this.aborted.values().next().value!);
+    }
     this.send({ kind: 'ack', ackedType: f.type }, f.requestId);
   }
 }

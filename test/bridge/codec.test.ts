@@ -142,7 +142,24 @@ describe('messages', () => {
         { start: 180, amplitude: 0 },
       ],
     },
-    { kind: 'run', circuit: 3, duration: 200, seed: 0xffffffff, row: 123456 },
+    {
+      kind: 'run',
+      circuit: 3,
+      duration: 200,
+      seed: 0xffffffff,
+      row: 123456,
+      ids: Uint8Array.of(1, 2),
+      values: Uint16Array.of(275, 1022),
+    },
+    {
+      kind: 'run',
+      circuit: 0,
+      duration: 0.5,
+      seed: 0,
+      row: 0,
+      ids: new Uint8Array(0),
+      values: new Uint16Array(0),
+    },
     { kind: 'resend', seqs: [0, 5, 65535] },
     { kind: 'abort' },
     { kind: 'ping', data: Buffer.from('adexwb') },
@@ -155,6 +172,7 @@ describe('messages', () => {
       maxSamples: 65535,
       maxPayload: 4096,
       chunkSamples: 2046,
+      window: 8,
       capabilities: 7,
       deviceId: 'bridge-ß-01',
     },
@@ -187,20 +205,25 @@ describe('messages', () => {
   }
 
   it('names the frame type when a payload is truncated or has trailing bytes', () => {
-    const payload = encodePayload({ kind: 'run', circuit: 1, duration: 200, seed: 1, row: 0 });
+    const payload = encodePayload({
+      kind: 'configure',
+      circuit: 1,
+      ids: Uint8Array.of(1),
+      values: Uint16Array.of(5),
+    });
     const frame = (p: Buffer): Frame => ({
       version: 1,
-      type: FrameType.RUN,
+      type: FrameType.CONFIGURE,
       flags: 0,
       requestId: 1,
       seq: 0,
       payload: p,
     });
     expect(() => decodeMessage(frame(payload.subarray(0, 5)))).toThrow(
-      new PayloadError('RUN payload too short (5 bytes)'),
+      new PayloadError('CONFIGURE payload too short (5 bytes)'),
     );
     expect(() => decodeMessage(frame(Buffer.concat([payload, Buffer.from([0])])))).toThrow(
-      /RUN payload has 1 unexpected trailing bytes/,
+      /CONFIGURE payload has 1 unexpected trailing bytes/,
     );
   });
 

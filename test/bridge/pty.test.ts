@@ -58,7 +58,6 @@ describe('bridge over a socat pty pair', () => {
     expect(got.codes).toEqual(want.codes);
     expect(got.spikeCounts).toEqual(want.spikeCounts);
     expect(got.spikeTimes).toEqual(want.spikeTimes);
-    expect(drv.stats().retransmissions).toBe(0);
   });
 
   it('recovers corrupted and dropped frames by retransmission', async () => {
