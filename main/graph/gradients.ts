@@ -31,6 +31,7 @@ import {
   concat,
   expand,
   fullLike,
+  gather,
   pad,
   reshape,
   scatterAddElements,
@@ -169,10 +170,14 @@ export const GRADIENT_RULES: Record<PrimitiveOp, Entry> = {
 
   MatMul: (n, [g]) => {
     const [a, b] = n.inputs;
-    return [
-      sumToShape(matmul(g!, swapLastAxes(b)), a.shape),
-      sumToShape(matmul(swapLastAxes(a), g!), b.shape),
-    ];
+    const ga = sumToShape(matmul(g!, swapLastAxes(b)), a.shape);
+    if (b.rank === 2 && a.rank > 2) {
+      // A weight applied to a batch of matrices: one 2-D product over all rows, no batched product + sum.
+      const k = a.shape[a.rank - 1];
+      const m = b.shape[1];
+      return [ga, matmul(transpose(reshape(a, [-1, k])), reshape(g!, [-1, m]))];
+    }
+    return [ga, sumToShape(matmul(swapLastAxes(a), g!), b.shape)];
   },
   Conv: convGrad,
   ConvTranspose: UNSUPPORTED,
@@ -286,6 +291,12 @@ function avgPoolGrad(n: Node, [g]: readonly (Tensor | null)[]): (Tensor | null)[
 function gatherGrad(n: Node, [g]: readonly (Tensor | null)[]): (Tensor | null)[] {
   const [x, idx] = n.inputs;
   const a = ax(n, 'axis');
+  const perm = constantPermutation(idx, x.shape[a]);
+  if (perm) {
+    // A fixed permutation (e.g. between flow transforms): the gradient is the inverse permutation.
+    const inv = perm.map((_, i) => perm.indexOf(i));
+    return [gather(g!, x.graph.constant(inv, [inv.length], 'int64'), a), null];
+  }
   const ri = idx.rank;
   const permX = [a, ...x.shape.map((_, i) => i).filter((i) => i !== a)];
   const gRank = g!.rank;
@@ -298,4 +309,12 @@ function gatherGrad(n: Node, [g]: readonly (Tensor | null)[]): (Tensor | null)[]
   const scattered = scatterAddND(zeros, unsqueeze(idx, [ri]), transpose(g!, permG));
   const inv = permX.map((_, i) => permX.indexOf(i));
   return [transpose(scattered, inv), null];
+}
+
+/** The values of a constant 1-D int64 tensor when they are a permutation of 0..n-1, else null. */
+function constantPermutation(idx: Tensor, n: number): number[] | null {
+  if (idx.node.op !== 'Constant' || idx.rank !== 1 || idx.shape[0] !== n) return null;
+  const v = Array.from(idx.node.attrs.value as BigInt64Array, Number);
+  const seen = new Set(v);
+  return seen.size === n && v.every((i) => i >= 0 && i < n) ? v : null;
 }

@@ -189,6 +189,20 @@ const cases: [string, GradCase][] = [
     { shapes: [[2, 4, 3]], build: ([x]) => G.tanh(G.gather(x, i64(x.graph, [3, 0, 3], [3]), 1)) },
   ],
   [
+    'gather with a constant permutation on the last axis',
+    { shapes: [[2, 3, 4]], build: ([x]) => G.tanh(G.gather(x, i64(x.graph, [2, 0, 3, 1], [4]), -1)) },
+  ],
+  [
+    'matmul of a batch of matrices by a weight matrix',
+    {
+      shapes: [
+        [2, 3, 4],
+        [4, 5],
+      ],
+      build: ([a, b]) => G.tanh(G.matmul(a, b)),
+    },
+  ],
+  [
     'gatherElements',
     {
       shapes: [[3, 4]],
