@@ -29,14 +29,15 @@ figcaption { font-size: 9pt; color: var(--muted); margin-top: 1mm; }
 .grid4 { display: grid; grid-template-columns: repeat(4, 1fr); gap: 1mm 3mm; }
 .grid2 { display: grid; grid-template-columns: repeat(2, 1fr); gap: 1mm 4mm; }
 .grid4 > figure, .grid2 > figure { margin: 0 0 1mm; }
-table { border-collapse: collapse; margin: 1.5mm 0 4mm; font-size: 9pt; break-inside: auto; }
+table { border-collapse: collapse; margin: 1.5mm 0 4mm; font-size: 8.5pt; break-inside: auto; max-width: 100%; }
 tr { break-inside: avoid; page-break-inside: avoid; }
 thead { display: table-header-group; }
-th, td { padding: 0.9mm 2.2mm; border-bottom: 1px solid var(--rule); text-align: left; vertical-align: top; }
+th, td { padding: 0.8mm 1.6mm; border-bottom: 1px solid var(--rule); text-align: left; vertical-align: top; }
 th { background: #f2f4f7; font-weight: 600; }
 tr.groups th { background: #fff; border-bottom: 2px solid var(--rule); text-align: center; }
 caption { caption-side: bottom; text-align: left; padding-top: 1mm; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num { white-space: nowrap; }
 td.mono, .mono { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 8.5pt; word-break: break-all; }
 td.ok { color: #1d6b35; }
 td.bad { color: #a4281b; font-weight: 600; }

@@ -85,7 +85,7 @@ function predictiveChart(
 
 function summaryTable(m: ReportModel, o: ObservationReport, sums: Record<string, MarginalSummary[]>): string {
   const ests = m.estimators.filter((e) => sums[e.id]);
-  const cols: Column[] = [{ head: 'parameter' }, { head: 'prior', num: true }];
+  const cols: Column[] = [{ head: 'parameter' }];
   if (o.trueTheta) cols.push({ head: 'true', num: true });
   const groups: { head: string | Html; span: number }[] = [{ head: '', span: cols.length }];
   for (const e of ests) {
@@ -100,7 +100,6 @@ function summaryTable(m: ReportModel, o: ObservationReport, sums: Record<string,
   const rows = m.experiment.parameters.map((spec, k) => {
     const row: (string | number | { v: string; cls: string })[] = [
       spec.unit ? `${spec.name} [${spec.unit}]` : spec.name,
-      `${fmt(spec.low)} – ${fmt(spec.high)}`,
     ];
     if (o.trueTheta) row.push(o.trueTheta[k]);
     for (const e of ests) {
