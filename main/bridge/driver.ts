@@ -302,9 +302,6 @@ function fail(code: 'not-connected', message: string): never {
   throw new BridgeError(code, message);
 }
 
-function abortReason(signal: AbortSignal): Error {
-  return signal.reason instanceof Error ? signal.reason : new Error('run aborted');
-}
 
 /** A request turned into CONFIGURE/SET_STIMULUS payloads, validated against the device. */
 interface Plan {
