@@ -20,6 +20,7 @@ export const CHANNELS = [
   'hw:record',
   'sim:start',
   'sim:stats',
+  'sim:defaults',
 ] as const;
 
 /** The IPC/WebSocket channel that carries ApiEvents. */

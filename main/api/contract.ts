@@ -19,6 +19,23 @@ export type { RecordedTrace } from './hardware.handlers.ts';
 import type { SimulationStats } from '../jobs/simulate.job.ts';
 export type { SimulationStats } from '../jobs/simulate.job.ts';
 
+/** What the Simulate view offers by default: the seven inferred parameters and their prior box. */
+export interface SimulationDefaults {
+  parameters: {
+    name: string;
+    label: string;
+    unit: string;
+    low: number;
+    high: number;
+    capmemRange: [number, number];
+  }[];
+  regime: { minSpikes: number; maxSpikes: number };
+  samples: number;
+  sampleRate: number;
+  duration: number;
+  stimulus: { onset: number; duration: number; amplitude: number };
+}
+
 /** Longest string accepted anywhere in a payload unless a schema says otherwise. */
 export const MAX_STRING = 4096;
 /** Largest JSON payload a transport accepts, in bytes. */
@@ -117,6 +134,7 @@ export const calls = {
       .strict(),
   ).returns<{ jobId: string }>(),
   'sim:stats': call(none).returns<SimulationStats[]>(),
+  'sim:defaults': call(none).returns<SimulationDefaults>(),
 } as const;
 
 export type CallName = keyof typeof calls;

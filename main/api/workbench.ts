@@ -7,6 +7,31 @@ import { EventEmitter } from 'node:events';
 import path from 'node:path';
 import { appRoot } from '../paths.ts';
 import type { SimulationStats } from '../jobs/simulate.job.ts';
+import { DEFAULT_EXPERIMENT, INFERRED_PARAMETERS } from '../emulator/index.ts';
+import { DEFAULT_REGIME } from '../pipeline/regime.ts';
+import type { SimulationDefaults } from './contract.ts';
+
+function simulationDefaults(): SimulationDefaults {
+  return {
+    parameters: INFERRED_PARAMETERS.map((p) => ({
+      name: p.name,
+      label: p.label,
+      unit: p.unit,
+      low: p.modelRange[0],
+      high: p.modelRange[1],
+      capmemRange: [p.capmemRange[0], p.capmemRange[1]],
+    })),
+    regime: { minSpikes: DEFAULT_REGIME.minSpikes, maxSpikes: DEFAULT_REGIME.maxSpikes },
+    samples: DEFAULT_EXPERIMENT.samples,
+    sampleRate: DEFAULT_EXPERIMENT.sampleRate,
+    duration: DEFAULT_EXPERIMENT.duration,
+    stimulus: {
+      onset: DEFAULT_EXPERIMENT.stimulus.onset,
+      duration: DEFAULT_EXPERIMENT.stimulus.duration,
+      amplitude: DEFAULT_EXPERIMENT.stimulus.amplitude,
+    },
+  };
+}
 import { JobRunner } from '../jobs/runner.ts';
 import type { JobStatus } from '../jobs/types.ts';
 import { WORKBENCH_VERSION } from '../version.ts';
@@ -124,6 +149,7 @@ export class Workbench {
         );
         return { jobId: id };
       },
+      'sim:defaults': async () => simulationDefaults(),
       'sim:stats': async () =>
         this.session
           .require()
