@@ -79,6 +79,8 @@ export class SetReader {
   private readonly cache = new Map<number, Chunk>();
   private cachedBytes = 0;
   private readonly cacheBytes: number;
+  /** Bytes of the largest chunk (theta + codes), bounding what one cache entry costs. */
+  private readonly maxChunkBytes: number;
   /** Chunks loaded from the database since the reader was opened (cache misses). */
   chunkLoads = 0;
 
@@ -91,6 +93,7 @@ export class SetReader {
     this.samples = set.samplesPerTrace;
     this.paramNames = set.paramNames;
     this.cacheBytes = checkNumber('cacheBytes', opts.cacheBytes ?? 512 * 1024 * 1024, { min: 0 });
+    this.maxChunkBytes = set.chunkRows * (4 * this.nParams + 2 * this.samples);
     this.refresh();
   }
 
@@ -168,28 +171,45 @@ export class SetReader {
         `read: output arrays hold ${theta.length / P} / ${codes.length / S} rows, ${n} needed`,
       );
     }
-    // Sort positions by chunk so each chunk is fetched once per call whatever the cache size.
-    const key = new Float64Array(n);
     for (let k = 0; k < n; k++) {
       const row = indices[k];
       if (!(row >= 0 && row < this.rows && Number.isInteger(row))) {
         throw new RangeError(`read: index ${row} at position ${k} is outside the set (${this.rows} rows)`);
       }
-      key[k] = this.chunkOf(row) * 4294967296 + k;
     }
+    const copyRow = (c: Chunk, ci: number, k: number) => {
+      const local = indices[k] - this.starts[ci];
+      const t0 = local * P;
+      for (let j = 0; j < P; j++) theta[k * P + j] = c.theta[t0 + j];
+      codes.set(c.codes.subarray(local * S, local * S + S), k * S);
+    };
+    if (n * this.maxChunkBytes <= this.cacheBytes) {
+      // Every chunk this call touches fits in the cache at once: gather in the given order.
+      let ci = -1;
+      let c: Chunk | undefined;
+      for (let k = 0; k < n; k++) {
+        const kci = this.chunkOf(indices[k]);
+        if (kci !== ci) {
+          ci = kci;
+          c = this.chunk(ci);
+        }
+        copyRow(c!, ci, k);
+      }
+      return { theta, codes };
+    }
+    // Small cache: visit positions sorted by chunk so each chunk is fetched once per call.
+    const key = new Float64Array(n);
+    for (let k = 0; k < n; k++) key[k] = this.chunkOf(indices[k]) * 4294967296 + k;
     key.sort();
     let ci = -1;
     let c: Chunk | undefined;
     for (let j = 0; j < n; j++) {
       const kci = Math.floor(key[j] / 4294967296);
-      const k = key[j] - kci * 4294967296;
       if (kci !== ci) {
         ci = kci;
         c = this.chunk(ci);
       }
-      const local = indices[k] - this.starts[ci];
-      theta.set(c!.theta.subarray(local * P, local * P + P), k * P);
-      codes.set(c!.codes.subarray(local * S, local * S + S), k * S);
+      copyRow(c!, ci, key[j] - kci * 4294967296);
     }
     return { theta, codes };
   }
