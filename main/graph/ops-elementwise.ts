@@ -6,7 +6,7 @@
  * operand's dtype.
  */
 import type { PrimitiveOp } from './primitives.ts';
-import { type DType, type Shape, Tensor, GraphError, formatShape } from './tensor.ts';
+import { type ConstantData, type DType, type Shape, Tensor, GraphError, formatShape } from './tensor.ts';
 
 /** A tensor or a plain number (a scalar constant). */
 export type TensorLike = Tensor | number;
@@ -53,9 +53,30 @@ function unary(op: PrimitiveOp, x: Tensor, attrs: Record<string, number> = {}): 
   return x.graph.addNode(op, [x], attrs, [{ dtype: x.dtype, shape: x.shape }])[0];
 }
 
+/** True for a rank-0 constant holding `v`. */
+function isScalarConst(t: Tensor, v: number): boolean {
+  return t.node.op === 'Constant' && t.rank === 0 && Number((t.node.attrs.value as ConstantData)[0]) === v;
+}
+
+const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
+  a.length === b.length && a.every((d, i) => d === b[i]);
+
+/** x*1, 1*x, x/1, x+0, 0+x, x-0 need no node (common in gradient graphs seeded with 1). */
+function identityOperand(op: PrimitiveOp, x: Tensor, y: Tensor, shape: readonly number[]): Tensor | null {
+  const keepX = sameShape(x.shape, shape);
+  const keepY = sameShape(y.shape, shape);
+  if (op === 'Mul') return keepX && isScalarConst(y, 1) ? x : keepY && isScalarConst(x, 1) ? y : null;
+  if (op === 'Add') return keepX && isScalarConst(y, 0) ? x : keepY && isScalarConst(x, 0) ? y : null;
+  if (op === 'Div') return keepX && isScalarConst(y, 1) ? x : null;
+  if (op === 'Sub') return keepX && isScalarConst(y, 0) ? x : null;
+  return null;
+}
+
 function binary(op: PrimitiveOp, a: TensorLike, b: TensorLike, outDtype?: DType): Tensor {
   const [x, y] = lift(a, b, op);
   const shape = broadcastShapes(x.shape, y.shape, op);
+  const same = outDtype === undefined ? identityOperand(op, x, y, shape) : null;
+  if (same) return same;
   return x.graph.addNode(op, [x, y], {}, [{ dtype: outDtype ?? x.dtype, shape }])[0];
 }
 
