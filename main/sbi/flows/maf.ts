@@ -2,12 +2,12 @@
  * Masked autoregressive flow (Papamakarios et al. 2017) as built by the sbi toolbox: per transform
  * a MADE (masked input layer plus a linear context layer, two masked tanh blocks, masked output
  * layer giving scale and shift per dimension) with the affine map y = u * scale + shift,
- * scale = sigmoid(s + 2) + 1e-3, followed by a fixed random permutation. Sampling inverts each
+ * scale = softplus(s) + 1e-3 (nflows >= 0.14), followed by a fixed random permutation. Sampling inverts each
  * transform with D passes of its MADE.
  */
 import type { Tensor } from '../../graph/tensor.ts';
 import type { ParameterSet } from '../../graph/params.ts';
-import { add, div, log, mul, sigmoid, sub, tanh } from '../../graph/ops-elementwise.ts';
+import { add, div, log, mul, softplus, sub, tanh } from '../../graph/ops-elementwise.ts';
 import { sum } from '../../graph/ops-nn.ts';
 import { gather, split } from '../../graph/ops-shape.ts';
 import { Rng } from '../rng.ts';
@@ -50,7 +50,7 @@ function buildMade(p: ParameterSet, name: string, s: ModelSizes): Made {
   return (u, ctx) => {
     const a = tanh(b1(tanh(b0(add(lin(u), ctxLin(ctx))))));
     const [us, shift] = split(out(a), -1, [d, d]);
-    return { scale: add(sigmoid(add(us, 2)), 1e-3), shift };
+    return { scale: add(softplus(us), 1e-3), shift };
   };
 }
 
