@@ -10,8 +10,10 @@ namespace {
 
 constexpr uint32_t kM0 = 0xD2511F53u, kM1 = 0xCD9E8D57u, kW0 = 0x9E3779B9u, kW1 = 0xBB67AE85u;
 // Constants go decimal -> double -> float, exactly as Math.fround(double) does in TypeScript.
-const float kP1 = (float)0.6931513628656081, kP2 = (float)0.24016415351263434, kP3 = (float)0.055800447061520125,
-            kP4 = (float)0.009016687624480324, kP5 = (float)0.001867182864130859;
+// 2^f on [-0.5, 0.5], degree 5 (Estrin form below), max relative error 9e-8.
+const float kP1 = (float)0.6931469775881572, kP2 = (float)0.24022242078175388, kP3 = (float)0.055507337590391254,
+            kP4 = (float)0.009671512969906863, kP5 = (float)0.001326472245223382;
+constexpr float kRoundMagic = 12582912.0f;  // 1.5 * 2^23: x + magic - magic rounds to nearest integer
 const float kLog2e = (float)1.4426950408889634;
 const float kInv1024 = (float)(1.0 / 1024.0);
 constexpr float kExpClamp = 80.0f;
@@ -60,22 +62,23 @@ inline vu uload(const uint32_t* p) {
 }
 inline vf splat(float x) { return vf{x, x, x, x, x, x, x, x}; }
 
-// Same operations as fast_exp, on 8 lanes.
+// exp(x) for 8 lanes: clamp to ±80, 2^y = 2^n * 2^f with n = round(y), f in [-0.5, 0.5].
+// Same operations, in the same order, as fastExp in main/emulator/kernel.ts.
 inline vf vexp(vf x) {
   const vf hi = splat(kExpClamp), lo = splat(-kExpClamp);
   x = x > hi ? hi : x;
   x = x < lo ? lo : x;
   const vf y = x * kLog2e;
-  vi n = __builtin_convertvector(y, vi);
-  n += (__builtin_convertvector(n, vf) > y);  // mask is -1 where truncation rounded up: floor
-  const vf f = y - __builtin_convertvector(n, vf);
-  vf p = kP5 * f;
-  p = (p + kP4) * f;
-  p = (p + kP3) * f;
-  p = (p + kP2) * f;
-  p = (p + kP1) * f;
-  p = p + 1.0f;
-  const vi bits = (n + 127) << 23;
+  const vf t = y + kRoundMagic;
+  const vf n = t - kRoundMagic;
+  const vf f = y - n;
+  const vf f2 = f * f;
+  const vf f4 = f2 * f2;
+  const vf pa = kP1 * f + 1.0f;
+  const vf pb = kP3 * f + kP2;
+  const vf pc = kP5 * f + kP4;
+  const vf p = f4 * pc + (f2 * pb + pa);
+  const vi bits = ((vi)t - (0x4B400000 - 127)) << 23;  // integer n sits in the low mantissa bits of t
   return p * (vf)bits;
 }
 
@@ -150,10 +153,12 @@ void ADEX_BLOCK_FN(const Config& cfg, const Batch& b, int64_t b0, int64_t b1, st
       const vf rs = vload(P[kRefSteps] + i);
       const vf cur = vload(P[kIGain] + i) * cur_s + vload(P[kIOff] + i) * on_s;
       const vf e = vexp((v - vload(P[kVt] + i)) * vload(P[kInvDt] + i));
-      const vf vinf = el + (((vload(P[kGlDt] + i) * e) - w) + cur) * vload(P[kInvGl] + i);
+      // dm*V + (1-dm)*V_inf, split so the exponential's result passes through few operations.
+      const vf v_lin = (v * vload(P[kDm] + i) + vload(P[kCEl] + i)) + vload(NZ + i) * vload(P[kSigma] + i);
+      const vf drive = vload(P[kGlDt] + i) * e + (cur - w);
       const vf wt = vload(P[kA] + i) * (v - el);
       const vf w_free = wt + (w - wt) * vload(P[kDw] + i);
-      const vf v_free = (vinf + (v - vinf) * vload(P[kDm] + i)) + vload(NZ + i) * vload(P[kSigma] + i);
+      const vf v_free = vload(P[kKLeak] + i) * drive + v_lin;
       const vf v_ref = vr + (v - vr) * vload(P[kDrst] + i);
       const vf w_ref = vload(P[kPause] + i) != 0.0f ? w : w_free;
       const vi refractory = ref > 0.0f;

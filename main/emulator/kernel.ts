@@ -5,8 +5,8 @@
  *
  * Per integration step of length dt (exponential Euler on the leak, see docs/emulator.md):
  *   I     = igain * I_stim(t) + ioff * on(t)
- *   V_inf = EL + (gL DeltaT exp((V - VT)/DeltaT) - w + I) / gL
- *   V'    = V_inf + (V - V_inf) exp(-dt/tau_mem) + sigma * xi        (free)
+ *   V_inf = EL + (gL DeltaT exp((V - VT)/DeltaT) - w + I) / gL,  dm = exp(-dt/tau_mem)
+ *   V'    = dm V + (1 - dm) V_inf + sigma * xi                        (free)
  *   V'    = V_reset + (V - V_reset) exp(-dt/tau_reset)               (refractory)
  *   w'    = a (V - EL) + (w - a (V - EL)) exp(-dt/tau_w)             (held while refractory if paused)
  *   spike when V' >= v_spike (comparator): w' += b, V' = v_spike if t_ref > 0 else V_reset.
@@ -17,13 +17,16 @@ import { MADC_MAX_CODE } from './madc.ts';
 
 const f32 = Math.fround;
 
-// 2^f on [0, 1): degree-5 polynomial, max relative error 8.4e-8 (same constants in native/kernel.h).
-const P1 = f32(0.6931513628656081);
-const P2 = f32(0.24016415351263434);
-const P3 = f32(0.055800447061520125);
-const P4 = f32(0.009016687624480324);
-const P5 = f32(0.001867182864130859);
+// 2^f on [-0.5, 0.5]: degree-5 polynomial evaluated in Estrin form (short dependency chain),
+// max relative error 9e-8; same constants and operation order in native/kernel_impl.h.
+const P1 = f32(0.6931469775881572);
+const P2 = f32(0.24022242078175388);
+const P3 = f32(0.055507337590391254);
+const P4 = f32(0.009671512969906863);
+const P5 = f32(0.001326472245223382);
 const LOG2E = f32(Math.LOG2E);
+/** Adding and subtracting 1.5 * 2^23 rounds a float32 to the nearest integer (ties to even). */
+const ROUND_MAGIC = 12582912;
 /** Exponent arguments are clamped to ±EXP_CLAMP (exp(80) ≈ 5.5e34 still triggers any comparator at once). */
 export const EXP_CLAMP = 80;
 const POW2 = new Float64Array(256).map((_, k) => 2 ** (k - 127));
@@ -32,14 +35,14 @@ const POW2 = new Float64Array(256).map((_, k) => 2 ** (k - 127));
 export function fastExp(x: number): number {
   const xc = x > EXP_CLAMP ? EXP_CLAMP : x < -EXP_CLAMP ? -EXP_CLAMP : x;
   const y = f32(xc * LOG2E);
-  const n = Math.floor(y);
+  const n = f32(y + ROUND_MAGIC) - ROUND_MAGIC;
   const f = f32(y - n);
-  let p = f32(P5 * f);
-  p = f32(f32(p + P4) * f);
-  p = f32(f32(p + P3) * f);
-  p = f32(f32(p + P2) * f);
-  p = f32(f32(p + P1) * f);
-  p = f32(p + 1);
+  const f2 = f32(f * f);
+  const f4 = f32(f2 * f2);
+  const pa = f32(f32(P1 * f) + 1);
+  const pb = f32(f32(P3 * f) + P2);
+  const pc = f32(f32(P5 * f) + P4);
+  const p = f32(f32(f4 * pc) + f32(f32(f2 * pb) + pa));
   return f32(p * POW2[n + 127]);
 }
 
@@ -78,7 +81,8 @@ export function simulateLanesTs(
       vt = g(LANE.VT, i),
       invDT = g(LANE.INV_DT, i),
       glDT = g(LANE.GL_DT, i);
-    const invGL = g(LANE.INV_GL, i),
+    const kLeak = g(LANE.K_LEAK, i),
+      cEl = g(LANE.C_EL, i),
       dm = g(LANE.DM, i),
       dw = g(LANE.DW, i),
       a = g(LANE.A, i),
@@ -115,7 +119,9 @@ export function simulateLanesTs(
       }
       const cur = f32(f32(igain * current[s]) + f32(ioff * currentOn[s]));
       const e = fastExp(f32(f32(v - vt) * invDT));
-      const vinf = f32(el + f32(f32(f32(f32(glDT * e) - w) + cur) * invGL));
+      // dm*V + (1-dm)*V_inf, split so the exponential's result passes through few operations.
+      const vLin = f32(f32(f32(v * dm) + cEl) + f32(nz * sigma));
+      const drive = f32(f32(glDT * e) + f32(cur - w));
       const wt = f32(a * f32(v - el));
       const wFree = f32(wt + f32(f32(w - wt) * dw));
       let vn: number;
@@ -125,7 +131,7 @@ export function simulateLanesTs(
         wn = pause ? w : wFree;
         ref--;
       } else {
-        vn = f32(f32(vinf + f32(f32(v - vinf) * dm)) + f32(nz * sigma));
+        vn = f32(f32(kLeak * drive) + vLin);
         wn = wFree;
         if (vn >= vSpike) {
           const den = f32(vn - v);

@@ -25,7 +25,7 @@ export const LANE = {
   VT: 1,
   INV_DT: 2,
   GL_DT: 3,
-  INV_GL: 4,
+  K_LEAK: 4,
   DM: 5,
   DW: 6,
   A: 7,
@@ -38,8 +38,9 @@ export const LANE = {
   SIGMA: 14,
   IGAIN: 15,
   IOFF: 16,
+  C_EL: 17,
 } as const;
-export const LANE_FIELDS = 17;
+export const LANE_FIELDS = 18;
 
 /** Largest trace buffer a single request may ask for (bytes of Int16 codes). */
 export const MAX_TRACE_BYTES = 2 ** 32;
@@ -384,7 +385,8 @@ export function prepareLanes(r: ResolvedRequest, start: number, end: number): Fl
     lanes[LANE.VT * m + i] = v[jVt];
     lanes[LANE.INV_DT * m + i] = 1 / dT;
     lanes[LANE.GL_DT * m + i] = gL * dT;
-    lanes[LANE.INV_GL * m + i] = 1 / gL;
+    lanes[LANE.K_LEAK * m + i] = -Math.expm1(-dt / v[jTau]) / gL;
+    lanes[LANE.C_EL * m + i] = -Math.expm1(-dt / v[jTau]) * v[jEl];
     lanes[LANE.DM * m + i] = dm;
     lanes[LANE.DW * m + i] = Math.exp(-dt / v[jTauW]);
     lanes[LANE.A * m + i] = v[jA];
