@@ -76,6 +76,11 @@ export async function launchBrowser(): Promise<Browser> {
 export async function screenshot(page: Page, name: string): Promise<string> {
   mkdirSync(shotsDir, { recursive: true });
   const file = path.join(shotsDir, `${name}.png`);
+  // Let the scrolling content area grow so the full-page capture shows all of the view.
+  const style = await page.addStyleTag({
+    content: '.shell{height:auto!important}.content{overflow:visible!important}',
+  });
   await page.screenshot({ path: file, fullPage: true });
+  await style.evaluate((el) => el.remove());
   return file;
 }
