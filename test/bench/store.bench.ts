@@ -64,7 +64,7 @@ try {
     sampleRate: 29.4e6,
   });
   let t0 = performance.now();
-  let c0 = cpu();
+  const c0 = cpu();
   for (let done = 0, k = 0; done < TRACES; done += BATCH, k++) {
     const b = batches[k % batches.length];
     const n = Math.min(BATCH, TRACES - done);
