@@ -12,6 +12,15 @@ import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from './migrations.ts';
 import { acquireProjectLock, type ProjectLock } from './lock.ts';
 import { WORKBENCH_VERSION } from '../version.ts';
 
+/**
+ * The desktop app runs better-sqlite3 built for Electron's ABI; `npm start` passes its path in
+ * ADEXWB_SQLITE_BINDING. Node (CLI, browser mode, tests) uses the package's own build.
+ */
+function nativeBinding(): { nativeBinding?: string } {
+  const p = process.env.ADEXWB_SQLITE_BINDING;
+  return p ? { nativeBinding: p } : {};
+}
+
 /** Why a file could not be opened as a project. */
 export type OpenFailure =
   | 'missing'
@@ -109,7 +118,7 @@ export function inspectProjectFile(path: string): Inspection {
   checkHeader(path);
   let db: Database.Database | undefined;
   try {
-    db = new Database(path, { readonly: true, fileMustExist: true });
+    db = new Database(path, { readonly: true, fileMustExist: true, ...nativeBinding() });
     const appId = db.pragma('application_id', { simple: true }) as number;
     const version = db.pragma('user_version', { simple: true }) as number;
     if (appId !== APPLICATION_ID) {
@@ -216,14 +225,14 @@ export function openDatabase(path: string, opts: { create?: boolean; readonly?: 
         `uses schema v${found.version}; open it once for writing to upgrade it to v${SCHEMA_VERSION}`,
       );
     }
-    const db = new Database(path, { readonly: true, fileMustExist: true });
+    const db = new Database(path, { readonly: true, fileMustExist: true, ...nativeBinding() });
     configure(db, true);
     return { db, versionBefore: found.version };
   }
   const lock = acquireProjectLock(path);
   let db: Database.Database | undefined;
   try {
-    db = new Database(path, { fileMustExist: found.exists });
+    db = new Database(path, { fileMustExist: found.exists, ...nativeBinding() });
     if (!found.exists) db.pragma(`page_size = ${PAGE_SIZE}`);
     db.pragma('journal_mode = WAL');
     configure(db, false);
