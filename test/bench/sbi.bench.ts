@@ -1,0 +1,145 @@
+/**
+ * SBI benchmark: training speed (MAF of the default size, one epoch over 100k pairs with theta 7-D,
+ * x 20-D, batch 200), sampling speed (10,000 samples of one observation; 1,000 samples for each of
+ * 512 observations, one call) and accuracy (mean C2ST over the 10 sbibm reference observations of
+ * two_moons and gaussian_linear at 10k simulations; 100k with --with-100k). Prints one JSON document.
+ *
+ * Usage: npm run bench:sbi [-- --skip-accuracy] [-- --with-100k] [-- --estimator nsf]
+ */
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { arrayPairSource } from '../../main/sbi/data.ts';
+import { createEstimator } from '../../main/sbi/estimator.ts';
+import { train } from '../../main/sbi/train.ts';
+import { Rng } from '../../main/sbi/rng.ts';
+import type { Posterior } from '../../main/sbi/posterior.ts';
+import type { EstimatorKind } from '../../main/sbi/contract.ts';
+import { validateOnTask, type ValidationResult } from '../../main/sbi/validate.command.ts';
+
+const { values } = parseArgs({
+  options: {
+    'skip-accuracy': { type: 'boolean', default: false },
+    'with-100k': { type: 'boolean', default: false },
+    estimator: { type: 'string', default: 'nsf' },
+    epochs: { type: 'string', default: '2' },
+  },
+});
+
+const log = (line: string) => process.stderr.write(line + '\n');
+const median = (a: number[]) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)];
+
+/** 100k pairs: theta ~ N(0, I_7), x = A theta + 0.1 noise with a fixed random 20x7 matrix A. */
+function syntheticPairs(n: number): { theta: Float32Array; x: Float32Array } {
+  const r = new Rng(42);
+  const a = r.fillNormal(new Float32Array(20 * 7));
+  const theta = r.fillNormal(new Float32Array(n * 7));
+  const x = new Float32Array(n * 20);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < 20; j++) {
+      let s = 0;
+      for (let k = 0; k < 7; k++) s += a[j * 7 + k] * theta[i * 7 + k];
+      x[i * 20 + j] = s + 0.1 * r.normal();
+    }
+  }
+  return { theta, x };
+}
+
+async function timeSampling(post: Posterior): Promise<{ single10kMs: number; batch512x1000Ms: number }> {
+  const r = new Rng(1);
+  const one = r.fillNormal(new Float32Array(20));
+  const many = r.fillNormal(new Float32Array(512 * 20));
+  await post.sample(one, 10_000, { seed: 0 }); // warm-up
+  const singles: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t = performance.now();
+    await post.sample(one, 10_000, { seed: i });
+    singles.push(performance.now() - t);
+  }
+  await post.sample(many, 1000, { seed: 0 });
+  const batches: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const t = performance.now();
+    await post.sample(many, 1000, { seed: i });
+    batches.push(performance.now() - t);
+  }
+  return { single10kMs: median(singles), batch512x1000Ms: median(batches) };
+}
+
+async function speed(kind: EstimatorKind, epochs: number) {
+  const { theta, x } = syntheticPairs(100_000);
+  const est = createEstimator({ kind, thetaDim: 7, xDim: 20 });
+  log(`${kind}: training ${epochs} epoch(s) on 100k pairs`);
+  const run = await train(est, arrayPairSource(theta, x, 7, 20), {
+    maxEpochs: epochs,
+    onProgress: (e) =>
+      log(`  epoch ${e.epoch}: ${e.seconds.toFixed(2)} s, ${e.stepsPerSecond.toFixed(0)} steps/s`),
+  });
+  const steps = Math.ceil(90_000 / 200);
+  const trainSeconds = run.history.map((h) => steps / h.stepsPerSecond);
+  const post = await run.posterior();
+  const sampling = await timeSampling(post);
+  await post.dispose();
+  return {
+    estimator: kind,
+    rows: 100_000,
+    trainRows: 90_000,
+    batchSize: 200,
+    stepsPerEpoch: steps,
+    trainSecondsPerEpoch: median(trainSeconds),
+    epochSecondsWithValidation: median(run.history.map((h) => h.seconds)),
+    msPerStep: (1000 * median(trainSeconds)) / steps,
+    sampling,
+  };
+}
+
+async function accuracy(task: 'two_moons' | 'gaussian_linear', sims: number, kind: EstimatorKind) {
+  log(`accuracy: ${task}, ${sims} simulations, ${kind}`);
+  const r: ValidationResult = await validateOnTask({
+    task,
+    sims,
+    estimator: kind,
+    onInfo: (l) => log(`  ${l}`),
+  });
+  return {
+    meanC2st: r.meanC2st,
+    perObservation: r.c2st.map((c) => c.accuracy),
+    epochs: r.epochs,
+    trainSeconds: r.trainSeconds,
+  };
+}
+
+const started = Date.now();
+const result: Record<string, unknown> = {
+  conditions: {
+    cpus: os.cpus().length,
+    loadAverageAtStart: os.loadavg()[0],
+    note: 'wall-clock timings on a shared machine; other work running at the same time inflates them',
+  },
+  targets: {
+    mafTrainSecondsPerEpoch: 0.7,
+    single10kMs: 20,
+    batch512x1000Ms: 1000,
+    c2st: {
+      two_moons_10k: 0.58,
+      gaussian_linear_10k: 0.54,
+      two_moons_100k: 0.53,
+      gaussian_linear_100k: 0.505,
+    },
+  },
+};
+const epochs = Number(values.epochs);
+result.maf = await speed('maf', epochs);
+result.nsf = await speed('nsf', 1);
+if (!values['skip-accuracy']) {
+  const kind = values.estimator as EstimatorKind;
+  const acc: Record<string, unknown> = {};
+  acc.two_moons_10k = await accuracy('two_moons', 10_000, kind);
+  acc.gaussian_linear_10k = await accuracy('gaussian_linear', 10_000, kind);
+  if (values['with-100k']) {
+    acc.two_moons_100k = await accuracy('two_moons', 100_000, kind);
+    acc.gaussian_linear_100k = await accuracy('gaussian_linear', 100_000, kind);
+  }
+  result.accuracy = acc;
+}
+result.totalSeconds = (Date.now() - started) / 1000;
+process.stdout.write(JSON.stringify(result, null, 2) + '\n');
