@@ -2,6 +2,9 @@
 // Define ADEX_BLOCK_FN before including. Loops over lanes are written branch-free so the compiler
 // vectorizes them across neurons.
 #include <cstring>
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
 
 #include "kernel.h"
 
@@ -19,6 +22,45 @@ const float kInv1024 = (float)(1.0 / 1024.0);
 constexpr float kExpClamp = 80.0f;
 
 // Philox4x32-10 for every lane of a block: counter (c0, row_start + b0 + i, stream, 0).
+#if defined(__AVX2__)
+// AVX2 Philox: 32x32->64-bit products with vpmuludq on even and odd lanes, recombined by blends.
+inline void mulhilo8(__m256i x, __m256i m, __m256i& hi, __m256i& lo) {
+  const __m256i even = _mm256_mul_epu32(x, m);
+  const __m256i odd = _mm256_mul_epu32(_mm256_srli_epi64(x, 32), m);
+  hi = _mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0xAA);
+  lo = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
+}
+
+inline void philox_block(int64_t len, uint32_t c0, uint32_t row0, uint32_t stream, uint32_t k0, uint32_t k1,
+                         uint32_t* __restrict o0, uint32_t* __restrict o1, uint32_t* __restrict o2,
+                         uint32_t* __restrict o3) {
+  const __m256i m0 = _mm256_set1_epi32((int)kM0), m1 = _mm256_set1_epi32((int)kM1);
+  const __m256i w0 = _mm256_set1_epi32((int)kW0), w1 = _mm256_set1_epi32((int)kW1);
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  for (int64_t i = 0; i < len; i += 8) {  // len is a multiple of 8 (padded block)
+    __m256i x0 = _mm256_set1_epi32((int)c0);
+    __m256i x1 = _mm256_add_epi32(_mm256_set1_epi32((int)(row0 + (uint32_t)i)), lane);
+    __m256i x2 = _mm256_set1_epi32((int)stream);
+    __m256i x3 = _mm256_setzero_si256();
+    __m256i key0 = _mm256_set1_epi32((int)k0), key1 = _mm256_set1_epi32((int)k1);
+    for (int r = 0; r < 10; r++) {
+      __m256i hi0, lo0, hi1, lo1;
+      mulhilo8(x0, m0, hi0, lo0);
+      mulhilo8(x2, m1, hi1, lo1);
+      x0 = _mm256_xor_si256(_mm256_xor_si256(hi1, x1), key0);
+      x2 = _mm256_xor_si256(_mm256_xor_si256(hi0, x3), key1);
+      x1 = lo1;
+      x3 = lo0;
+      key0 = _mm256_add_epi32(key0, w0);
+      key1 = _mm256_add_epi32(key1, w1);
+    }
+    _mm256_storeu_si256((__m256i*)(o0 + i), x0);
+    _mm256_storeu_si256((__m256i*)(o1 + i), x1);
+    _mm256_storeu_si256((__m256i*)(o2 + i), x2);
+    _mm256_storeu_si256((__m256i*)(o3 + i), x3);
+  }
+}
+#else
 inline void philox_block(int64_t len, uint32_t c0, uint32_t row0, uint32_t stream, uint32_t k0, uint32_t k1,
                          uint32_t* __restrict o0, uint32_t* __restrict o1, uint32_t* __restrict o2,
                          uint32_t* __restrict o3) {
@@ -42,6 +84,7 @@ inline void philox_block(int64_t len, uint32_t c0, uint32_t row0, uint32_t strea
     o3[i] = x3;
   }
 }
+#endif
 
 // 8-lane vectors (GCC/Clang vector extensions): one AVX2 register, or two SSE2/NEON registers.
 typedef float vf __attribute__((vector_size(32)));
