@@ -6,6 +6,7 @@ import { projectCommands } from '../store/project.command.ts';
 import { reportCommand } from '../report/report.command.ts';
 import { bridgeCommands } from '../bridge/bridge.command.ts';
 import { sbiCommands } from '../sbi/sbi.command.ts';
+import { demoCommand } from '../pipeline/demo.command.ts';
 
 /**
  * Every `adexwb` subcommand, in the order `--help` lists them. Each lives in its own
@@ -20,4 +21,5 @@ export const commands: CliCommand[] = [
   reportCommand,
   ...bridgeCommands,
   ...sbiCommands,
+  demoCommand,
 ];

@@ -1,0 +1,285 @@
+/**
+ * The two estimators the paper compares, trained on the same restricted simulation set with the
+ * same density estimator and budget: one conditioned on the handcrafted summary statistics, one on
+ * the downsampled normalized trace through a jointly trained convolutional summary network.
+ * Optionally each is an ensemble of independently seeded members (a mixture of their posteriors),
+ * which improves calibration.
+ *
+ * @example
+ * const set = buildTrainingSet(sims, labels, { length: 200 });
+ * const { handcrafted, learned } = await trainEstimators(set, exp, { kind: 'maf', ensemble: 2 });
+ * const x = featuresOf(learned.features, traces, spikes).x;
+ * const samples = await learned.posterior.sample(x, 1000);
+ */
+import { arrayPairSource } from '../sbi/data.ts';
+import { createEstimator } from '../sbi/estimator.ts';
+import { train, type TrainResult } from '../sbi/train.ts';
+import type { Posterior } from '../sbi/posterior.ts';
+import type { EstimatorKind } from '../sbi/contract.ts';
+import type { EpochReport } from '../sbi/checkpoint.ts';
+import type { BatchedPosterior } from '../diagnostics/types.ts';
+import { throwIfAborted } from '../diagnostics/types.ts';
+import { convEmbedding, type ConvEmbeddingOptions } from './embedding.ts';
+import type { PipelineExperiment, SimulatedBatch } from './experiment.ts';
+import { summaryOptions, traceBatchOf } from './experiment.ts';
+import { computeSummaries, SUMMARY_NAMES, TRACE_FLAGS, type SummaryOptions } from './summaries.ts';
+import {
+  fitTraceNormalization,
+  prepareLearnedInput,
+  type LearnedInputSpec,
+  type TraceGrid,
+} from './trace-input.ts';
+import { selectSpikeRows, selectTraceRows, type SpikeTrains, type TraceBatch } from './traces.ts';
+import type { PipelineRun } from './progress.ts';
+
+/** Which summary an estimator is conditioned on. */
+export type SummaryKind = 'handcrafted' | 'learned';
+
+/** How observations become estimator inputs (stored with the estimator). */
+export interface FeatureSpec {
+  kind: SummaryKind;
+  /** The time grid the estimator was trained on; observations are conformed to it. */
+  grid: TraceGrid;
+  summary: SummaryOptions;
+  /** For `learned`: length and normalization of the network input. */
+  learnedInput?: LearnedInputSpec;
+}
+
+/** Estimator inputs for a batch of traces on the training grid; `usable[i]` is 0 for non-finite or saturated traces. */
+export function featuresOf(
+  spec: FeatureSpec,
+  traces: TraceBatch,
+  spikes: SpikeTrains,
+): { x: Float32Array; dim: number; usable: Uint8Array } {
+  const s = computeSummaries(traces, spikes, spec.summary);
+  const usable = Uint8Array.from(s.flags, (f) =>
+    f & (TRACE_FLAGS.nonFinite | TRACE_FLAGS.saturated) ? 0 : 1,
+  );
+  if (spec.kind === 'handcrafted') return { x: s.values, dim: SUMMARY_NAMES.length, usable };
+  if (!spec.learnedInput) throw new Error('learned features need a learnedInput specification');
+  return { x: prepareLearnedInput(traces, spec.learnedInput), dim: spec.learnedInput.length, usable };
+}
+
+/** The restricted training simulations with both kinds of features. */
+export interface TrainingSet {
+  n: number;
+  theta: Float32Array;
+  handcrafted: Float32Array;
+  learned: Float32Array;
+  learnedSpec: FeatureSpec;
+  handcraftedSpec: FeatureSpec;
+  /** Rows of the source batch kept (in the regime, clean traces). */
+  rows: Uint32Array;
+}
+
+/**
+ * Keep the simulations labelled in the regime and build both feature sets. Selecting on the
+ * observation leaves the posterior of in-regime observations unchanged, so estimators trained on
+ * these rows are valid for every observation inside the regime.
+ */
+export function buildTrainingSet(
+  sims: SimulatedBatch,
+  labels: Uint8Array,
+  exp: PipelineExperiment,
+  opts: { length?: number } = {},
+): TrainingSet {
+  const rowsList: number[] = [];
+  for (let i = 0; i < labels.length; i++) if (labels[i]) rowsList.push(i);
+  if (rowsList.length < 50)
+    throw new Error(
+      `training set: only ${rowsList.length} simulations lie in the regime; at least 50 are needed`,
+    );
+  const rows = Uint32Array.from(rowsList);
+  const d = exp.paramNames.length;
+  const theta = new Float32Array(rows.length * d);
+  const ns = SUMMARY_NAMES.length;
+  const handcrafted = new Float32Array(rows.length * ns);
+  rows.forEach((r, j) => {
+    theta.set(sims.theta.subarray(r * d, (r + 1) * d), j * d);
+    handcrafted.set(sims.summaries.values.subarray(r * ns, (r + 1) * ns), j * ns);
+  });
+  const traces = selectTraceRows(traceBatchOf(sims.result), rows);
+  const grid: TraceGrid = {
+    samples: sims.result.samples,
+    sampleRate: sims.result.sampleRate,
+    onset: exp.stimulus.onset,
+  };
+  const length = opts.length ?? 200;
+  const learnedInput: LearnedInputSpec = { length, ...fitTraceNormalization(traces) };
+  const summary = summaryOptions(exp);
+  return {
+    n: rows.length,
+    theta,
+    handcrafted,
+    learned: prepareLearnedInput(traces, learnedInput),
+    learnedSpec: { kind: 'learned', grid, summary, learnedInput },
+    handcraftedSpec: { kind: 'handcrafted', grid, summary },
+    rows,
+  };
+}
+
+/** Training configuration shared by both estimators (defaults in parentheses). */
+export interface EstimatorTrainingOptions {
+  /** Density estimator (`maf`). */
+  kind?: EstimatorKind;
+  hiddenFeatures?: number;
+  numTransforms?: number;
+  /** Independently seeded members per estimator (1). */
+  ensemble?: number;
+  /** Epoch limit per member (60) and early-stopping patience (8). */
+  maxEpochs?: number;
+  stopAfterEpochs?: number;
+  batchSize?: number;
+  learningRate?: number;
+  embedding?: ConvEmbeddingOptions;
+  /** Base seed (0). */
+  seed?: number;
+}
+
+/** A trained estimator of either kind. */
+export interface TrainedEstimator {
+  kind: SummaryKind;
+  features: FeatureSpec;
+  posterior: BatchedPosterior;
+  members: Posterior[];
+  /** Training result of each member (history, best validation loss). */
+  training: Omit<TrainResult, 'posterior' | 'parameters'>[];
+  seconds: number;
+}
+
+/**
+ * A uniform mixture of posteriors: samples are split evenly over the members (stratified), and the
+ * log-density is the log of the mean member density.
+ */
+export function ensemblePosterior(members: readonly BatchedPosterior[]): BatchedPosterior {
+  if (members.length === 0) throw new RangeError('ensemble: at least one member is needed');
+  if (members.length === 1) return members[0];
+  const { thetaDim, xDim } = members[0];
+  const k = members.length;
+  return {
+    thetaDim,
+    xDim,
+    async sample(x: Float32Array, n: number) {
+      const b = x.length / xDim;
+      const out = new Float32Array(b * n * thetaDim);
+      let start = 0;
+      for (let m = 0; m < k; m++) {
+        const nm = Math.floor((n * (m + 1)) / k) - Math.floor((n * m) / k);
+        if (nm === 0) continue;
+        const s = await members[m].sample(x, nm);
+        for (let i = 0; i < b; i++)
+          out.set(s.subarray(i * nm * thetaDim, (i + 1) * nm * thetaDim), (i * n + start) * thetaDim);
+        start += nm;
+      }
+      return out;
+    },
+    async logProb(theta: Float32Array, x: Float32Array) {
+      const parts = await Promise.all(members.map((m) => m.logProb(theta, x)));
+      const out = new Float32Array(parts[0].length);
+      for (let j = 0; j < out.length; j++) {
+        let mx = -Infinity;
+        for (const p of parts) if (p[j] > mx) mx = p[j];
+        if (mx === -Infinity) {
+          out[j] = -Infinity;
+          continue;
+        }
+        let s = 0;
+        for (const p of parts) s += Math.exp(p[j] - mx);
+        out[j] = mx + Math.log(s / k);
+      }
+      return out;
+    },
+  };
+}
+
+/** Adapter giving a Posterior's logProb a cheaper acceptance estimate (the default 10,000 draws per observation is slow in bulk). */
+function withAcceptanceSamples(p: Posterior, m: number): BatchedPosterior {
+  return {
+    thetaDim: p.thetaDim,
+    xDim: p.xDim,
+    sample: (x, n) => p.sample(x, n),
+    logProb: (theta, x) => p.logProb(theta, x, { acceptanceSamples: m }),
+  };
+}
+
+/** Train one estimator (all ensemble members) on `x` features. */
+export async function trainEstimator(
+  kindOfSummary: SummaryKind,
+  set: TrainingSet,
+  exp: PipelineExperiment,
+  opts: EstimatorTrainingOptions = {},
+  run: PipelineRun = {},
+): Promise<TrainedEstimator> {
+  const t0 = performance.now();
+  const d = exp.paramNames.length;
+  const features = kindOfSummary === 'learned' ? set.learnedSpec : set.handcraftedSpec;
+  const x = kindOfSummary === 'learned' ? set.learned : set.handcrafted;
+  const xDim = x.length / set.n;
+  const members: Posterior[] = [];
+  const training: TrainedEstimator['training'] = [];
+  const k = opts.ensemble ?? 1;
+  const maxEpochs = opts.maxEpochs ?? 60;
+  for (let m = 0; m < k; m++) {
+    throwIfAborted(run.signal);
+    const seed = (opts.seed ?? 0) + 101 * m;
+    const est = createEstimator({
+      kind: opts.kind ?? 'maf',
+      thetaDim: d,
+      xDim,
+      bounds: { low: [...exp.box.low], high: [...exp.box.high] },
+      parameterNames: exp.paramNames,
+      parameterUnits: exp.units,
+      hiddenFeatures: opts.hiddenFeatures,
+      numTransforms: opts.numTransforms,
+      embedding: kindOfSummary === 'learned' ? convEmbedding(xDim, opts.embedding) : undefined,
+      seed,
+    });
+    const stage = `train ${kindOfSummary}${k > 1 ? ` (member ${m + 1}/${k})` : ''}`;
+    const res = await train(est, arrayPairSource(set.theta, x, d, xDim), {
+      maxEpochs,
+      stopAfterEpochs: opts.stopAfterEpochs ?? 8,
+      batchSize: opts.batchSize,
+      learningRate: opts.learningRate,
+      seed,
+      signal: run.signal,
+      onProgress: (r: EpochReport) =>
+        run.onProgress?.({ stage, done: r.epoch, total: maxEpochs, loss: r.validationLoss }),
+    });
+    throwIfAborted(run.signal);
+    run.onLog?.(
+      `${stage}: ${res.epochs} epochs, best validation loss ${res.bestValidationLoss.toFixed(3)} (${res.stopReason})`,
+    );
+    members.push(await res.posterior());
+    const { posterior: _p, parameters: _w, ...rest } = res;
+    training.push(rest);
+  }
+  return {
+    kind: kindOfSummary,
+    features,
+    posterior: ensemblePosterior(members.map((p) => withAcceptanceSamples(p, 2000))),
+    members,
+    training,
+    seconds: (performance.now() - t0) / 1000,
+  };
+}
+
+/** Features of held-out simulations for an estimator: only rows with usable traces are kept. */
+export function heldOutFeatures(
+  est: TrainedEstimator,
+  sims: SimulatedBatch,
+  rows: ArrayLike<number>,
+  d: number,
+): { n: number; theta: Float32Array; x: Float32Array } {
+  const traces = selectTraceRows(traceBatchOf(sims.result), rows);
+  const spikes = selectSpikeRows({ times: sims.result.spikeTimes, offsets: sims.result.spikeOffsets }, rows);
+  const f = featuresOf(est.features, traces, spikes);
+  const keep: number[] = [];
+  for (let j = 0; j < rows.length; j++) if (f.usable[j]) keep.push(j);
+  const theta = new Float32Array(keep.length * d);
+  const x = new Float32Array(keep.length * f.dim);
+  keep.forEach((j, k) => {
+    theta.set(sims.theta.subarray(rows[j] * d, (rows[j] + 1) * d), k * d);
+    x.set(f.x.subarray(j * f.dim, (j + 1) * f.dim), k * f.dim);
+  });
+  return { n: keep.length, theta, x };
+}
