@@ -302,7 +302,6 @@ function fail(code: 'not-connected', message: string): never {
   throw new BridgeError(code, message);
 }
 
-
 /** A request turned into CONFIGURE/SET_STIMULUS payloads, validated against the device. */
 interface Plan {
   n: number;

@@ -178,6 +178,12 @@ class Writer {
     this.pos += 4;
     return this;
   }
+  f64(v: number): this {
+    this.ensure(8);
+    this.buf.writeDoubleLE(v, this.pos);
+    this.pos += 8;
+    return this;
+  }
   str(s: string): this {
     const bytes = Buffer.from(s, 'utf8');
     if (bytes.length > 255) throw new RangeError(`string '${s.slice(0, 20)}...' exceeds 255 bytes`);
@@ -224,7 +230,7 @@ export function encodePayload(m: Message): Buffer {
       if (m.ids.length !== m.values.length || m.ids.length > 255) {
         throw new RangeError('RUN needs equal-length ids and values (at most 255)');
       }
-      w.u16(m.circuit).f32(m.duration).u32(m.seed).u32(m.row).u8(m.ids.length);
+      w.u16(m.circuit).f64(m.duration).u32(m.seed).u32(m.row).u8(m.ids.length);
       for (let i = 0; i < m.ids.length; i++) w.u8(m.ids[i]).u16(m.values[i]);
       return w.done();
     }
@@ -308,6 +314,12 @@ class Reader {
     this.pos += 4;
     return v;
   }
+  f64(): number {
+    this.need(8);
+    const v = this.buf.readDoubleLE(this.pos);
+    this.pos += 8;
+    return v;
+  }
   str(): string {
     const n = this.u8();
     this.need(n);
@@ -371,7 +383,7 @@ export function decodeMessage(frame: Frame): Message {
     }
     case FrameType.RUN: {
       const circuit = r.u16();
-      const duration = r.f32();
+      const duration = r.f64();
       const seed = r.u32();
       const row = r.u32();
       const n = r.u8();

@@ -3,6 +3,7 @@ import { VirtualDevice } from './virtual-device.ts';
 import { createPtyPair, type PtyPair } from './pty.ts';
 import { MAX_CHUNK_SAMPLES } from './messages.ts';
 import { checkFaultOptions } from './faults.ts';
+import { createEmulator, type KernelChoice } from '../emulator/index.ts';
 
 /**
  * `adexwb virtual-device`: serve the bridge protocol on a serial device, backed by the emulator
@@ -27,6 +28,12 @@ export const virtualDeviceCommand: CliCommand = {
       type: 'integer',
       description: 'Seed of the emulated chip (fixed-pattern mismatch)',
       default: 1,
+    },
+    kernel: {
+      type: 'string',
+      description: 'Emulator kernel (auto: native when built)',
+      choices: ['auto', 'native', 'typescript'],
+      default: 'auto',
     },
     'device-id': {
       type: 'string',
@@ -79,7 +86,9 @@ export const virtualDeviceCommand: CliCommand = {
     try {
       if (args.pty) pair = await createPtyPair();
       const path = pair ? pair.devicePath : port!;
+      const backend = createEmulator({ kernel: args.kernel as KernelChoice, warn: (m) => io.warn(m) });
       const device = await VirtualDevice.open(path, {
+        backend,
         chipSeed: args['chip-seed'] as number,
         deviceId: args['device-id'] as string | undefined,
         chunkSamples,

@@ -399,7 +399,7 @@ export class VirtualDevice extends EventEmitter<{ disconnect: []; warn: [string]
     } catch (err) {
       const msg = (err as Error).message ?? String(err);
       if (abort.signal.aborted) return this.runError(f, ErrorCode.ABORTED, 0, 'run aborted');
-      const code = /65535|samples/.test(msg)
+      const code = /65535 samples/.test(msg)
         ? ErrorCode.TOO_MANY_SAMPLES
         : err instanceof RangeError
           ? ErrorCode.VALUE_OUT_OF_RANGE

@@ -4,15 +4,19 @@ import { BridgeDriver } from '../../main/bridge/driver.ts';
 import { BridgeError } from '../../main/bridge/errors.ts';
 import { VirtualDevice, type VirtualDeviceOptions } from '../../main/bridge/virtual-device.ts';
 import { FrameType } from '../../main/bridge/frame.ts';
+import { FrameLink } from '../../main/bridge/link.ts';
+import { Session, type RunData } from '../../main/bridge/session.ts';
+import { virtualParameterTable } from '../../main/bridge/virtual-device.ts';
 import { duplexPair } from './pair.ts';
 import { capmemRequest, filteringCable } from './helpers.ts';
 
-const emulator = createEmulator({ warn: () => {} });
+// The TypeScript kernel is bit-identical to the native one and does not depend on a native build.
+const emulator = createEmulator({ kernel: 'typescript' });
 const FAST = { requestTimeoutMs: 80, runTimeoutMs: 300, maxAttempts: 6, maxRunRetries: 30 };
 
 async function connected(device: VirtualDeviceOptions = {}, driver = FAST) {
   const [h, d] = duplexPair();
-  const dev = new VirtualDevice({ chipSeed: 5, ...device });
+  const dev = new VirtualDevice({ backend: emulator, chipSeed: 5, ...device });
   dev.serve(d);
   const drv = new BridgeDriver(driver);
   await drv.attach(h, 'memory');
@@ -138,7 +142,7 @@ describe('BridgeDriver against the virtual device (in-memory link)', () => {
 
   it('fails a run whose chunk never arrives with an error naming it, and returns nothing partial', async () => {
     const [h, d] = filteringCable((f) => !(f.type === FrameType.TRACE_CHUNK && f.seq === 2));
-    new VirtualDevice({ chipSeed: 5, chunkSamples: 100 }).serve(d);
+    new VirtualDevice({ backend: emulator, chipSeed: 5, chunkSamples: 100 }).serve(d);
     const drv = new BridgeDriver({ ...FAST, maxRunRetries: 4 });
     await drv.attach(h, 'memory');
     let progress = 0;
@@ -175,7 +179,7 @@ describe('BridgeDriver against the virtual device (in-memory link)', () => {
 
   it('reports a disconnect mid-run and resumes work after reconnecting', async () => {
     const [h, d] = duplexPair();
-    new VirtualDevice({ chipSeed: 5 }).serve(d);
+    new VirtualDevice({ backend: emulator, chipSeed: 5 }).serve(d);
     const drv = new BridgeDriver(FAST);
     await drv.attach(h, 'memory');
     const request = capmemRequest(6);
@@ -187,7 +191,7 @@ describe('BridgeDriver against the virtual device (in-memory link)', () => {
     expect(drv.connected).toBe(false);
     await expectBridgeError(drv.simulate(request), 'disconnected', /connect again to resume/);
     const [h2, d2] = duplexPair();
-    new VirtualDevice({ chipSeed: 5 }).serve(d2);
+    new VirtualDevice({ backend: emulator, chipSeed: 5 }).serve(d2);
     await drv.attach(h2, 'memory');
     const got = await drv.simulate(request);
     expect(got.codes).toEqual((await emulator.simulate({ ...request, chipSeed: 5 })).codes);
@@ -216,5 +220,101 @@ describe('BridgeDriver against the virtual device (in-memory link)', () => {
     expect(ra.codes).toEqual((await emulator.simulate({ ...a, chipSeed: 5 })).codes);
     expect(rb.codes).toEqual((await emulator.simulate({ ...b, chipSeed: 5 })).codes);
     await drv.disconnect();
+  });
+
+  it('passes the device error naming the cause when the device cannot run a request', async () => {
+    const { drv } = await connected();
+    await expectBridgeError(
+      drv.simulate(capmemRequest(3, { duration: 200.1 })),
+      'device',
+      /device on memory rejected RUN: VALUE_OUT_OF_RANGE \(duration 200.1 us is not a whole number of MADC samples/,
+    );
+    expect((await drv.simulate(capmemRequest(1))).n).toBe(1);
+    await drv.disconnect();
+  });
+});
+
+describe('protocol session against the virtual device', () => {
+  it('CONFIGURE replaces the circuit configuration and a RUN without inline values uses it', async () => {
+    const [h, d] = duplexPair();
+    new VirtualDevice({ backend: emulator, chipSeed: 2 }).serve(d);
+    const session = new Session(new FrameLink(h), 'memory', FAST);
+    await session.handshake();
+    const id = (name: string) => virtualParameterTable().find((p) => p.name === name)!.id;
+    const ack = await session.request(
+      {
+        kind: 'configure',
+        circuit: 7,
+        ids: Uint8Array.of(id('tau_mem'), id('b')),
+        values: Uint16Array.of(120, 400),
+      },
+      'ack',
+    );
+    expect(ack.ackedType).toBe(FrameType.CONFIGURE);
+    await session.request(
+      {
+        kind: 'setStimulus',
+        segments: [
+          { start: 0, amplitude: 0 },
+          { start: 20, amplitude: 500 },
+        ],
+      },
+      'ack',
+    );
+    const got: RunData[] = [];
+    const run = {
+      circuit: 7,
+      duration: 100,
+      seed: 4,
+      row: 0,
+      ids: new Uint8Array(0),
+      values: new Uint16Array(0),
+    };
+    await session.runMany([run, { ...run, row: 1 }], (_i, data) => got.push(data));
+    const want = await emulator.simulate({
+      theta: Float32Array.of(120, 400, 120, 400),
+      paramNames: ['tau_mem', 'b'],
+      space: 'capmem',
+      mode: 'hardware',
+      chipSeed: 2,
+      circuits: Int32Array.of(7, 7),
+      stimulus: {
+        kind: 'piecewise',
+        segments: [
+          { start: 0, amplitude: 0 },
+          { start: 20, amplitude: 500 },
+        ],
+      },
+      duration: 100,
+      seed: 4,
+    });
+    expect(got.map((g) => Array.from(g.codes))).toEqual([
+      Array.from(want.codes.subarray(0, 500)),
+      Array.from(want.codes.subarray(500)),
+    ]);
+    await expect(
+      session.request(
+        { kind: 'configure', circuit: 7, ids: Uint8Array.of(99), values: Uint16Array.of(1) },
+        'ack',
+      ),
+    ).rejects.toThrow(/rejected CONFIGURE: UNKNOWN_PARAMETER \(no parameter with id 99\)/);
+    h.destroy();
+  });
+
+  it('answers a RUN without a stimulus with NO_STIMULUS', async () => {
+    const [h, d] = duplexPair();
+    new VirtualDevice({ backend: emulator }).serve(d);
+    const session = new Session(new FrameLink(h), 'memory', FAST);
+    await session.handshake();
+    const run = {
+      circuit: 0,
+      duration: 100,
+      seed: 1,
+      row: 0,
+      ids: new Uint8Array(0),
+      values: new Uint16Array(0),
+    };
+    await expect(session.runMany([run], () => {})).rejects.toThrow(/rejected RUN: NO_STIMULUS/);
+    h.destroy();
   });
 });

@@ -10,7 +10,8 @@ import { VirtualDevice, type VirtualDeviceOptions } from '../../main/bridge/virt
 import { createPtyPair, type PtyPair } from '../../main/bridge/pty.ts';
 import { capmemRequest } from './helpers.ts';
 
-const emulator = createEmulator({ warn: () => {} });
+// The TypeScript kernel is bit-identical to the native one and does not depend on a native build.
+const emulator = createEmulator({ kernel: 'typescript' });
 const FAST = { requestTimeoutMs: 150, runTimeoutMs: 400, maxAttempts: 6, maxRunRetries: 30 };
 const cleanup: Array<() => Promise<void>> = [];
 
@@ -25,7 +26,7 @@ async function pty(options: Parameters<typeof createPtyPair>[0] = {}): Promise<P
 }
 
 async function device(path: string, options: VirtualDeviceOptions = {}): Promise<VirtualDevice> {
-  const dev = await VirtualDevice.open(path, { chipSeed: 9, ...options });
+  const dev = await VirtualDevice.open(path, { backend: emulator, chipSeed: 9, ...options });
   cleanup.push(() => dev.close());
   return dev;
 }
