@@ -220,12 +220,20 @@ void ADEX_BLOCK_FN(const Config& cfg, const Batch& b, int64_t b0, int64_t b1, st
     bool fired = false;
     for (int j = 0; j < kW; j++) fired |= any[j] != 0;
     if (fired) {
-      for (int64_t i = 0; i < len; i++) {
-        if (SP[i] == 0.0f) continue;
-        const float den = VF[i] - VP[i];
-        float frac = den > 0.0f ? (P[kVSpike][i] - VP[i]) / den : 0.0f;
-        frac = frac < 0.0f ? 0.0f : (frac > 1.0f ? 1.0f : frac);
-        out.push_back({(uint32_t)(b0 + i), ((float)s + frac) * dt});
+      // Visit only the 8-lane groups that contain a spike, then their lanes (in lane order).
+      for (int64_t g = 0; g < padded; g += kW) {
+        uint64_t word[kW / 2];
+        std::memcpy(word, SP + g, sizeof word);
+        uint64_t acc = 0;
+        for (int j = 0; j < kW / 2; j++) acc |= word[j];
+        if (acc == 0) continue;
+        for (int64_t i = g; i < g + kW && i < len; i++) {
+          if (SP[i] == 0.0f) continue;
+          const float den = VF[i] - VP[i];
+          float frac = den > 0.0f ? (P[kVSpike][i] - VP[i]) / den : 0.0f;
+          frac = frac < 0.0f ? 0.0f : (frac > 1.0f ? 1.0f : frac);
+          out.push_back({(uint32_t)(b0 + i), ((float)s + frac) * dt});
+        }
       }
     }
   }
