@@ -21,6 +21,11 @@ export const CHANNELS = [
   'sim:start',
   'sim:stats',
   'sim:defaults',
+  'pipeline:start',
+  'results:estimators',
+  'results:restriction',
+  'results:comparison',
+  'results:diagnostics',
 ] as const;
 
 /** The IPC/WebSocket channel that carries ApiEvents. */

@@ -8,12 +8,26 @@
  */
 import { z } from 'zod';
 import type { JobStatus } from '../jobs/types.ts';
-import type { ProjectSummary, ObservationData } from './project.types.ts';
+import type {
+  ComparisonData,
+  DiagnosticsData,
+  EstimatorDetails,
+  ObservationData,
+  ProjectSummary,
+  RestrictionDetails,
+} from './project.types.ts';
 
 import type { DeviceInfo, PortInfo } from '../bridge/index.ts';
 import type { RecordedTrace } from './hardware.handlers.ts';
 
-export type { ProjectSummary, ObservationData } from './project.types.ts';
+export type {
+  ComparisonData,
+  DiagnosticsData,
+  EstimatorDetails,
+  ObservationData,
+  ProjectSummary,
+  RestrictionDetails,
+} from './project.types.ts';
 export type { DeviceInfo, PortInfo } from '../bridge/index.ts';
 export type { RecordedTrace } from './hardware.handlers.ts';
 import type { SimulationStats } from '../jobs/simulate.job.ts';
@@ -135,6 +149,40 @@ export const calls = {
   ).returns<{ jobId: string }>(),
   'sim:stats': call(none).returns<SimulationStats[]>(),
   'sim:defaults': call(none).returns<SimulationDefaults>(),
+  'pipeline:start': call(
+    z
+      .object({
+        sims: z.number().int().min(200, 'at least 200 simulations').max(1_000_000),
+        seed: z
+          .number()
+          .int()
+          .min(0)
+          .max(2 ** 31),
+        mode: z.enum(['ideal', 'hardware']),
+        chipSeed: z
+          .number()
+          .int()
+          .min(0)
+          .max(2 ** 31),
+        estimator: z.enum(['maf', 'nsf', 'mdn']),
+        ensemble: z.number().int().min(1).max(8),
+        maxEpochs: z.number().int().min(1).max(1000),
+        chipSamples: z.number().int().min(0).max(100_000),
+        box: z
+          .object({ low: z.array(z.number()).length(7), high: z.array(z.number()).length(7) })
+          .strict()
+          .optional(),
+        regime: z
+          .object({ minSpikes: z.number().int().min(0), maxSpikes: z.number().int().min(0) })
+          .strict()
+          .optional(),
+      })
+      .strict(),
+  ).returns<{ jobId: string }>(),
+  'results:estimators': call(none).returns<EstimatorDetails[]>(),
+  'results:restriction': call(none).returns<RestrictionDetails[]>(),
+  'results:comparison': call(z.object({ observationId: id }).strict()).returns<ComparisonData>(),
+  'results:diagnostics': call(none).returns<DiagnosticsData>(),
 } as const;
 
 export type CallName = keyof typeof calls;

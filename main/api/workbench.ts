@@ -42,6 +42,13 @@ import { defaultDataDir, SettingsStore } from './settings.ts';
 import { observationData, ProjectSession, summarize } from './project.handlers.ts';
 import { hwConnect, hwDisconnect, hwPorts, hwRecord } from './hardware.handlers.ts';
 import { currentDevice } from '../bridge/index.ts';
+import {
+  comparison,
+  diagnostics,
+  estimatorDetails,
+  notFound,
+  restrictionDetails,
+} from './results.handlers.ts';
 
 export interface WorkbenchOptions {
   /** Folder for settings (default: see defaultDataDir). */
@@ -150,6 +157,25 @@ export class Workbench {
         return { jobId: id };
       },
       'sim:defaults': async () => simulationDefaults(),
+      'pipeline:start': async (args) => {
+        const p = this.session.require();
+        if (args.regime && args.regime.maxSpikes < args.regime.minSpikes) {
+          throw new ApiError('invalid_argument', 'regime: maxSpikes must be at least minSpikes');
+        }
+        const { id } = this.startJob(
+          'pipeline',
+          `Pipeline: ${args.sims.toLocaleString('en')} simulations, both estimators`,
+          'pipeline.job.ts',
+          'pipelineJob',
+          { projectPath: p.path, ...args },
+        );
+        return { jobId: id };
+      },
+      'results:estimators': async () => estimatorDetails(this.session.require()),
+      'results:restriction': async () => restrictionDetails(this.session.require()),
+      'results:comparison': async ({ observationId }) =>
+        notFound(() => comparison(this.session.require(), observationId)),
+      'results:diagnostics': async () => diagnostics(this.session.require()),
       'sim:stats': async () =>
         this.session
           .require()
