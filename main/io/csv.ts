@@ -129,15 +129,10 @@ export function formatCsv(columns: readonly string[], data: ArrayLike<number>): 
   for (let r = 0; r < data.length / cols; r++) {
     for (let c = 0; c < cols; c++) {
       const v = data[r * cols + c];
-      row[c] = Number.isNaN(v)
-        ? 'nan'
-        : v === Infinity
-          ? 'inf'
-          : v === -Infinity
-            ? '-inf'
-            : single
-              ? shortestFloat32(v)
-              : String(v);
+      if (Number.isNaN(v)) row[c] = 'nan';
+      else if (v === Infinity || v === -Infinity) row[c] = v > 0 ? 'inf' : '-inf';
+      else if (Object.is(v, -0)) row[c] = '-0';
+      else row[c] = single ? shortestFloat32(v) : String(v);
     }
     parts.push(row.join(','));
   }

@@ -31,6 +31,7 @@ export function openProject(path: string, opts: OpenProjectOptions = {}): Projec
 }
 
 export { Project, type OpenProjectOptions, type ProjectOverview } from './project.ts';
+export { projectOption, withProjectOption } from './project-option.ts';
 export { ProjectOpenError, inspectProjectFile, type OpenFailure } from './open.ts';
 export { ProjectLockedError, type LockHolder } from './lock.ts';
 export { NotFoundError, type Provenance } from './db.ts';

@@ -3,7 +3,7 @@
  * models, posteriors, reports and artifacts, each stamped with creation time, content hash and
  * workbench version. See index.ts for the public API.
  */
-import { renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import type Database from 'better-sqlite3';
 import { StoreDb } from './db.ts';
@@ -34,6 +34,8 @@ export interface ProjectOverview {
   createdAt: string;
   createdBy: string;
   fileBytes: number;
+  /** Size of the write-ahead log next to the file (pages not yet copied into it). */
+  walBytes: number;
   readonly: boolean;
   counts: Record<
     | 'experiments'
@@ -134,6 +136,7 @@ export class Project {
       createdAt: this.meta('created_at') ?? '',
       createdBy: this.meta('workbench_version') ?? '',
       fileBytes: statSync(this.path).size,
+      walBytes: existsSync(`${this.path}-wal`) ? statSync(`${this.path}-wal`).size : 0,
       readonly: this.readonly,
       counts: {
         experiments: one('SELECT count(*) AS n FROM experiments'),

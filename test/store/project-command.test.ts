@@ -160,3 +160,30 @@ describe('adexwb project', () => {
     expect((await run('project', 'import', good)).err).toMatch(/exactly one of --observations/);
   });
 });
+
+describe('--project option', () => {
+  it('opens the named project for the command and closes it, also when the command fails', async () => {
+    const { withProjectOption } = await import('../../main/store/index.ts');
+    const file = join(tempDir(), 'p.adexproj');
+    expect(await withProjectOption({}, (p) => p)).toBeUndefined();
+    const id = await withProjectOption(
+      { project: file },
+      async (p) =>
+        p!.observations.create({
+          name: 'o',
+          source: 'simulated',
+          sampleRate: 1,
+          traces: 1,
+          samples: 1,
+          data: Int16Array.of(1),
+        }).id,
+    );
+    await expect(
+      withProjectOption({ project: file }, () => Promise.reject(new Error('boom'))),
+    ).rejects.toThrow('boom');
+    expect(existsSync(`${file}.lock`)).toBe(false);
+    const p = openProject(file, { readonly: true });
+    expect(p.observations.get(id).name).toBe('o');
+    p.close();
+  });
+});
