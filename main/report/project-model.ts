@@ -19,15 +19,16 @@ import {
   readSummaryAgreement,
   traceUnit,
 } from './artifacts.ts';
-import type {
-  CalibrationReport,
-  ChipMap,
-  EstimatorInfo,
-  ObservationReport,
-  ReportModel,
-  SimulationSetInfo,
-  SummaryAgreement,
-  TrainingCurve,
+import {
+  validateReportModel,
+  type CalibrationReport,
+  type ChipMap,
+  type EstimatorInfo,
+  type ObservationReport,
+  type ReportModel,
+  type SimulationSetInfo,
+  type SummaryAgreement,
+  type TrainingCurve,
 } from './model.ts';
 
 /** A selection that does not fit the project; the message names the observation or estimator. */
@@ -275,7 +276,10 @@ function observationReport(
   return report;
 }
 
-/** The report model for the selected estimators and observations of a project. */
+/**
+ * The report model for the selected estimators and observations of a project, validated (throws
+ * ReportSelectionError, ReportArtifactError or ReportModelError naming what does not fit).
+ */
 export function buildReportModel(project: Project, sel: ReportSelection = {}): ReportModel {
   const ests = selectEstimators(project, sel.estimators);
   const exp = selectExperiment(project, ests);
@@ -328,7 +332,7 @@ export function buildReportModel(project: Project, sel: ReportSelection = {}): R
     }
   }
   const projectCreated = project.meta('created_at');
-  return {
+  return validateReportModel({
     title: sel.title ?? `${exp.name}: ${ests.map((e) => e.name).join(' vs ')}`,
     experiment: {
       name: exp.name,
@@ -366,5 +370,5 @@ export function buildReportModel(project: Project, sel: ReportSelection = {}): R
       hashes,
       dates: projectCreated ? [{ label: 'project created', date: projectCreated }] : [],
     },
-  };
+  });
 }

@@ -22,6 +22,26 @@ export function normal(u: () => number): () => number {
   return () => Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
 }
 
+/**
+ * Draws whose column k is a shuffled arithmetic sequence a_k + b_k * i (i = 0..n-1) with exactly
+ * representable a_k, b_k, so every summary has a closed form: mean a + b (n-1)/2, population std
+ * b sqrt((n^2 - 1) / 12), linear-interpolation quantile a + b (n-1) q.
+ */
+export function sequenceDraws(n: number, a: number[], b: number[], seed: number): Float32Array {
+  const p = a.length;
+  const out = new Float32Array(n * p);
+  const u = rng(seed);
+  for (let k = 0; k < p; k++) {
+    const idx = Array.from({ length: n }, (_, i) => i);
+    for (let i = n - 1; i > 0; i--) {
+      const j = Math.floor(u() * (i + 1));
+      [idx[i], idx[j]] = [idx[j], idx[i]];
+    }
+    for (let r = 0; r < n; r++) out[r * p + k] = a[k] + b[k] * idx[r];
+  }
+  return out;
+}
+
 export const PARAMS = [
   { name: 'tau_mem', unit: 'µs', low: 2, high: 30 },
   { name: 'v_reset', unit: 'mV', low: -70, high: -40 },

@@ -3,27 +3,7 @@ import { renderReportHtml } from '../../main/report/html.ts';
 import { validateReportModel, ReportModelError, type ReportModel } from '../../main/report/model.ts';
 import { binomialInterval, quantileSorted, summarize } from '../../main/report/stats.ts';
 import { csvText, float32Text, samplesCsv, summaryCsv, SUMMARY_COLUMNS } from '../../main/report/csv.ts';
-import { fixtureModel, PARAMS, rng, TRUE_THETA } from './fixture.ts';
-
-/**
- * Draws whose column k is a shuffled arithmetic sequence a_k + b_k * i (i = 0..n-1) with exactly
- * representable a_k, b_k, so every summary has a closed form: mean a + b (n-1)/2, population std
- * b sqrt((n^2 - 1) / 12), linear-interpolation quantile a + b (n-1) q.
- */
-function sequenceDraws(n: number, a: number[], b: number[], seed: number): Float32Array {
-  const p = a.length;
-  const out = new Float32Array(n * p);
-  const u = rng(seed);
-  for (let k = 0; k < p; k++) {
-    const idx = Array.from({ length: n }, (_, i) => i);
-    for (let i = n - 1; i > 0; i--) {
-      const j = Math.floor(u() * (i + 1));
-      [idx[i], idx[j]] = [idx[j], idx[i]];
-    }
-    for (let r = 0; r < n; r++) out[r * p + k] = a[k] + b[k] * idx[r];
-  }
-  return out;
-}
+import { fixtureModel, PARAMS, sequenceDraws, TRUE_THETA } from './fixture.ts';
 
 const A = [2, -70, -55, 0.5, -10, 0, 20];
 const B = [0.0078125, 0.015625, 0.0078125, 0.001953125, 0.015625, 0.0625, 0.125];
