@@ -48,6 +48,7 @@ export class FrameLink extends EventEmitter<{
     faults: 0,
   };
   private closed = false;
+  private pending: Buffer[] = [];
   private readonly outbound?: (wire: Buffer) => Buffer | null;
 
   constructor(
@@ -94,15 +95,27 @@ export class FrameLink extends EventEmitter<{
     if (this.outbound) wire = this.outbound(wire);
     if (!wire) return true;
     this.stats.bytesSent += wire.length;
-    this.stream.write(wire);
+    this.enqueue(wire);
     return true;
+  }
+
+  // Frames sent in the same tick go out in one write: one syscall (and, on a serial port, one
+  // thread-pool round trip) per burst instead of per frame.
+  private enqueue(bytes: Buffer): void {
+    this.pending.push(bytes);
+    if (this.pending.length > 1) return;
+    queueMicrotask(() => {
+      const out = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending);
+      this.pending = [];
+      if (!this.closed && !this.stream.destroyed) this.stream.write(out);
+    });
   }
 
   /** Write raw bytes (idle fill, tests). */
   sendRaw(bytes: Uint8Array): void {
     if (this.closed) return;
     this.stats.bytesSent += bytes.length;
-    this.stream.write(bytes);
+    this.enqueue(Buffer.from(bytes));
   }
 
   /** Stop listening; does not close the stream (its owner does). */

@@ -146,8 +146,11 @@ export class PayloadError extends Error {
 // ---- writing ----
 
 class Writer {
-  private buf = Buffer.allocUnsafe(256);
+  private buf: Buffer;
   private pos = 0;
+  constructor(size = 256) {
+    this.buf = Buffer.allocUnsafe(size);
+  }
   private ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
@@ -208,7 +211,10 @@ function bytesOf(a: Int16Array | Float32Array): Buffer {
 
 /** Encode the payload of a message (without frame header). Throws RangeError on out-of-range fields. */
 export function encodePayload(m: Message): Buffer {
-  const w = new Writer();
+  // Bulk payloads get an exactly sized buffer; the rest start small.
+  const w = new Writer(
+    m.kind === 'traceChunk' ? 4 + m.codes.byteLength : m.kind === 'spikes' ? 2 + m.times.byteLength : 256,
+  );
   switch (m.kind) {
     case 'hello':
       return w.u8(m.minVersion).u8(m.maxVersion).done();

@@ -54,6 +54,7 @@ async function measure(backend: SimulationBackend | undefined, n: number) {
   const driver = new BridgeDriver();
   try {
     await driver.connect(pair.hostPath);
+    await driver.simulate(capmemRequest(Math.min(n, 100), { seed: 99 })); // warm-up (JIT)
     const request = capmemRequest(n);
     const before = driver.stats();
     const t0 = performance.now();
