@@ -32,9 +32,11 @@ struct Spike {
   float time;
 };
 
-// Inputs of one chunk: m lanes, coefficients lanes[f * m + i], stimulus per step, output codes.
+// Inputs of one chunk: m lanes with coefficients lanes[f * stride + i] (lane 0 of the chunk at
+// i = 0), stimulus per step, output codes (m * samples).
 struct Batch {
   const float* lanes;
+  int64_t stride;
   int64_t m;
   const float* current;
   const float* current_on;

@@ -137,11 +137,10 @@ inline vf virwin_hall(vu u) {
 void ADEX_BLOCK_FN(const Config& cfg, const Batch& b, int64_t b0, int64_t b1, std::vector<Spike>& out) {
   const int64_t len = b1 - b0;
   const int64_t padded = (len + kW - 1) / kW * kW;
-  const int64_t m = b.m;
   // Block coefficients, copied into padded local rows (padding lanes hold zeros and are never output).
   alignas(64) float P[kLaneFields][kBlock];
   for (int f = 0; f < kLaneFields; f++) {
-    const float* src = b.lanes + (int64_t)f * m + b0;
+    const float* src = b.lanes + (int64_t)f * b.stride + b0;
     for (int64_t i = 0; i < kBlock; i++) P[f][i] = i < len ? src[i] : 0.0f;
   }
   alignas(64) float V[kBlock], W[kBlock], R[kBlock], VP[kBlock], VF[kBlock], NZ[kBlock], SP[kBlock];

@@ -1,4 +1,5 @@
-// `simulate`: copies the (already validated) arguments into a plain struct and runs the chunk on a
+// `simulate(lanes, config, current, currentOn, codes)`: lanes holds LANE_FIELDS rows of `stride`
+// coefficients; the chunk is lanes [config.laneOffset, + config.laneCount). Copies the (already validated) arguments into a plain struct and runs the chunk on a
 // background thread (Napi::AsyncWorker), so the JS thread stays free. The TypeScript wrapper
 // (main/emulator/native.ts + prepare.ts) validates everything; only shapes are re-checked here.
 #include "simulate.h"
@@ -90,14 +91,17 @@ Napi::Value Simulate(const Napi::CallbackInfo& info) {
   cfg.readout_noise = (float)num(c, "readoutNoise");
   const int threads = (int)num(c, "threads");
 
-  const int64_t m = (int64_t)(lanes.ElementLength() / kLaneFields);
-  if ((int64_t)lanes.ElementLength() != m * kLaneFields || cfg.steps_per_sample < 1 || cfg.samples < 1 ||
+  const int64_t stride = (int64_t)(lanes.ElementLength() / kLaneFields);
+  const int64_t offset = (int64_t)num(c, "laneOffset");
+  const int64_t m = (int64_t)num(c, "laneCount");
+  if ((int64_t)lanes.ElementLength() != stride * kLaneFields || offset < 0 || m < 0 || offset + m > stride ||
+      cfg.steps_per_sample < 1 || cfg.samples < 1 ||
       cfg.steps != cfg.samples * cfg.steps_per_sample || (int64_t)current.ElementLength() != cfg.steps ||
       (int64_t)current_on.ElementLength() != cfg.steps || (int64_t)codes.ElementLength() != m * cfg.samples ||
       threads < 1) {
     throw Napi::RangeError::New(env, "simulate: inconsistent shapes (lanes, steps, samples, codes or threads)");
   }
-  Batch batch{lanes.Data(), m, current.Data(), current_on.Data(), codes.Data()};
+  Batch batch{lanes.Data() + offset, stride, m, current.Data(), current_on.Data(), codes.Data()};
   std::vector<Napi::ObjectReference> keep;
   for (size_t i : {0, 2, 3, 4}) keep.push_back(Napi::Persistent(info[i].As<Napi::Object>()));
   auto* worker = new SimulateWorker(env, cfg, batch, threads, std::move(keep));

@@ -119,3 +119,16 @@ export function createChip(seed: number): Chip {
     realizeCurrent: (circuit, pA) => effective(STIMULUS_PARAM, circuit, pA),
   };
 }
+
+const chipCache = new Map<number, Chip>();
+
+/** `createChip(seed)`, memoized for the few chips a session uses (chips are immutable). */
+export function cachedChip(seed: number): Chip {
+  let chip = chipCache.get(seed);
+  if (!chip) {
+    chip = createChip(seed);
+    if (chipCache.size >= 8) chipCache.delete(chipCache.keys().next().value!);
+    chipCache.set(seed, chip);
+  }
+  return chip;
+}

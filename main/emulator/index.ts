@@ -69,8 +69,8 @@ export function createEmulator(options: EmulatorOptions = {}): SimulationBackend
     throw new RangeError(`chunkRows must be a positive integer, got ${chunkRows}`);
   }
   let kernel: 'native' | 'typescript' = 'typescript';
-  let runner: ChunkRunner = async (r, lanes, start, codes) => {
-    const res = simulateLanesTs(r, lanes, start, codes);
+  let runner: ChunkRunner = async (r, lanes, start, count, codes) => {
+    const res = simulateLanesTs(r, lanes, start, count, codes);
     await new Promise((resolve) => setImmediate(resolve)); // let progress and Ctrl-C through
     return res;
   };
@@ -80,7 +80,8 @@ export function createEmulator(options: EmulatorOptions = {}): SimulationBackend
     if (addon) {
       kernel = 'native';
       isa = addon.isa();
-      runner = (r, lanes, start, codes) => simulateLanesNative(addon, threads, r, lanes, start, codes);
+      runner = (r, lanes, start, count, codes) =>
+        simulateLanesNative(addon, threads, r, lanes, start, count, codes);
     } else if (choice === 'native') {
       throw new Error(`${error}; build it with 'node scripts/build-native.mjs'`);
     } else if (!warned) {

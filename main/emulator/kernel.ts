@@ -53,16 +53,17 @@ export interface ChunkSpikes {
 }
 
 /**
- * Simulate `m` lanes (rows start..start+m-1 of the request) with prepared coefficients `lanes`,
- * writing MADC codes into `codes` (m * samples, row-major).
+ * Simulate `m` lanes (rows start..start+m-1 of the request) with coefficients `lanes` prepared for
+ * the whole request, writing MADC codes into `codes` (m * samples, row-major).
  */
 export function simulateLanesTs(
   r: ResolvedRequest,
   lanes: Float32Array,
   start: number,
+  m: number,
   codes: Int16Array,
 ): ChunkSpikes {
-  const m = lanes.length / LANE_FIELDS;
+  const stride = lanes.length / LANE_FIELDS;
   const { steps, stepsPerSample: sps, samples, current, currentOn, hardware } = r;
   const [k0, k1] = r.seedKey;
   const dt = f32(r.dt);
@@ -74,7 +75,7 @@ export function simulateLanesTs(
   let nt = 0;
   const words = new Uint32Array(4);
   const rwords = new Uint32Array(4);
-  const g = (f: number, i: number) => lanes[f * m + i];
+  const g = (f: number, i: number) => lanes[f * stride + start + i];
   for (let i = 0; i < m; i++) {
     const row = (r.rowOffset + start + i) >>> 0;
     const el = g(LANE.EL, i),

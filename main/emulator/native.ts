@@ -20,6 +20,9 @@ export interface NativeAddon {
       samples: number;
       dt: number;
       rowStart: number;
+      /** First lane of the chunk within `lanes` and the number of lanes. */
+      laneOffset: number;
+      laneCount: number;
       key0: number;
       key1: number;
       hardware: boolean;
@@ -54,13 +57,14 @@ export function loadNative(): { addon?: NativeAddon; error?: string } {
   return cached;
 }
 
-/** Run one chunk on the native kernel. */
+/** Run lanes [start, start + count) of `lanes` (prepared for the whole request) on the native kernel. */
 export async function simulateLanesNative(
   addon: NativeAddon,
   threads: number,
   r: ResolvedRequest,
   lanes: Float32Array,
   start: number,
+  count: number,
   codes: Int16Array,
 ): Promise<ChunkSpikes> {
   return addon.simulate(
@@ -71,6 +75,8 @@ export async function simulateLanesNative(
       samples: r.samples,
       dt: r.dt,
       rowStart: r.rowOffset + start,
+      laneOffset: start,
+      laneCount: count,
       key0: r.seedKey[0],
       key1: r.seedKey[1],
       hardware: r.hardware,

@@ -5,7 +5,7 @@
  * per-lane float32 coefficients. The kernels trust what comes out of here.
  */
 import type { SimulationRequest, StimulusProtocol } from './backend.ts';
-import { CIRCUITS, createChip, type Chip } from './chip.ts';
+import { cachedChip, CIRCUITS, type Chip } from './chip.ts';
 import { MADC_LSB_PER_MV, MADC_MV_AT_ZERO, MADC_READOUT_NOISE_LSB } from './madc.ts';
 import {
   ALL_PARAMETERS,
@@ -280,7 +280,7 @@ export function resolveRequest(req: SimulationRequest): ResolvedRequest {
   const rowOffset = seedOf(req.rowOffset ?? 0, 'rowOffset');
   if (rowOffset + n > 2 ** 32)
     throw new RangeError(`rowOffset + n must not exceed 2^32, got ${rowOffset + n}`);
-  const chip = hardware ? createChip(seedOf(req.chipSeed ?? 0, 'chipSeed')) : undefined;
+  const chip = hardware ? cachedChip(seedOf(req.chipSeed ?? 0, 'chipSeed')) : undefined;
   const circuits = req.circuits;
   if (circuits !== undefined) {
     if (!(circuits instanceof Int32Array)) throw new TypeError('circuits must be an Int32Array');
