@@ -12,7 +12,7 @@ import { capmemRequest, filteringCable } from './helpers.ts';
 
 // The TypeScript kernel is bit-identical to the native one and does not depend on a native build.
 const emulator = createEmulator({ kernel: 'typescript' });
-const FAST = { requestTimeoutMs: 80, runTimeoutMs: 300, maxAttempts: 6, maxRunRetries: 30 };
+const FAST = { requestTimeoutMs: 150, runTimeoutMs: 400, maxAttempts: 8, maxRunRetries: 30 };
 
 async function connected(device: VirtualDeviceOptions = {}, driver = FAST) {
   const [h, d] = duplexPair();
