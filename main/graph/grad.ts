@@ -4,6 +4,7 @@
 import { GRADIENT_RULES } from './gradients.ts';
 import { type Node, Tensor, GraphError, formatShape } from './tensor.ts';
 import { add } from './ops-elementwise.ts';
+import { parameterSetOf } from './params.ts';
 import { concat, reshape, zerosLike } from './ops-shape.ts';
 
 /**
@@ -71,7 +72,7 @@ export function grad(y: Tensor, wrt: readonly Tensor[], seed?: Tensor): Tensor[]
     if (node.op === 'ParamSlice') {
       const flat = node.inputs[0];
       const m = pieces.get(flat) ?? new Map<number, Tensor>();
-      m.set(node.attrs.offset as number, reshape(outGrads[0]!, [node.attrs.size as number]));
+      m.set(node.attrs.index as number, outGrads[0]!);
       pieces.set(flat, m);
       continue;
     }
@@ -109,19 +110,26 @@ function relevantNodes(y: Tensor, wrt: readonly Tensor[]): Set<Node> {
   return out;
 }
 
+/** Gradient of a flat parameter buffer from its views' gradients (the reverse of the bank layout). */
 function assembleFlat(flat: Tensor, m: Map<number, Tensor>): Tensor {
-  const total = flat.shape[0];
-  const parts: Tensor[] = [];
-  let at = 0;
-  for (const off of [...m.keys()].sort((p, q) => p - q)) {
-    if (off > at)
-      parts.push(flat.graph.constant(new Array<number>(off - at).fill(0), [off - at], flat.dtype));
-    const piece = m.get(off)!;
-    parts.push(piece);
-    at = off + piece.shape[0];
-  }
-  if (at < total)
-    parts.push(flat.graph.constant(new Array<number>(total - at).fill(0), [total - at], flat.dtype));
+  const set = parameterSetOf(flat);
+  if (!set) throw new GraphError('grad: a parameter view is not attached to a ParameterSet');
+  const g = flat.graph;
+  const zeros = (shape: number[]): Tensor =>
+    g.constant(new Array<number>(shape.reduce((p, d) => p * d, 1)).fill(0), shape, flat.dtype);
+  const parts = set.banks.map((b) => {
+    if (b.width === 0)
+      return concat(
+        b.entries.map((e) => m.get(e.index) ?? zeros([e.size])),
+        0,
+      );
+    const rows = b.entries.map((e) => {
+      const shape = [e.size / b.width, b.width];
+      const gp = m.get(e.index);
+      return gp ? reshape(gp, shape) : zeros(shape);
+    });
+    return reshape(concat(rows, 0), [b.size]);
+  });
   return concat(parts, 0);
 }
 

@@ -5,6 +5,7 @@
 import onnxProto from 'onnx-proto';
 import {
   EMITTERS,
+  attrInt,
   ONNX_DTYPE,
   scalarData,
   tensorProto,
@@ -12,6 +13,7 @@ import {
   type INodeProto,
 } from './onnx-emit.ts';
 import { ONNX_IR_VERSION, ONNX_OPSET } from './primitives.ts';
+import { parameterSetOf, type ParameterEntry } from './params.ts';
 import {
   type ConstantData,
   type DType,
@@ -176,7 +178,7 @@ export function emitModel(opts: EmitOptions): CompiledModel {
         names.set(node.outputs[0], nameOf(node.inputs[0]));
         break;
       case 'ParamSlice':
-        emitParamViews(ctx, graph.nodes, node, names, internal);
+        emitParamViews(ctx, node, names, internal);
         break;
       default: {
         const outs = node.outputs.map(internal);
@@ -217,37 +219,47 @@ export function emitModel(opts: EmitOptions): CompiledModel {
   return { bytes, inputs, outputs, nodeCount: nodes.length, metadata };
 }
 
-/** All views of one flat buffer are emitted together, when the first reachable one is met. */
+/**
+ * All views of one flat buffer are emitted together when the first reachable one is met: Split
+ * into banks, Reshape each matrix bank to [rows, width], Split each bank into its parameters
+ * (a Reshape only for parameters of rank > 2). See params.ts for the layout.
+ */
 function emitParamViews(
   ctx: EmitContext,
-  all: readonly Node[],
   first: Node,
   names: Map<Tensor, string>,
   internal: (t: Tensor) => string,
 ): void {
   if (names.has(first.outputs[0])) return;
   const flat = first.inputs[0];
-  const views = all.filter((n) => n.op === 'ParamSlice' && n.inputs[0] === flat);
-  views.sort((a, b) => (a.attrs.offset as number) - (b.attrs.offset as number));
+  const set = parameterSetOf(flat);
+  if (!set) throw new GraphError('emitModel: a parameter view is not attached to a ParameterSet');
   const flatName = names.get(flat)!;
-  const pieceNames = views.map((v) =>
-    (v.attrs.shape as readonly number[]).length === 1 ? internal(v.outputs[0]) : `${v.outputs[0].id}_flat`,
-  );
-  if (views.length === 1) ctx.node('Identity', [flatName], pieceNames);
-  else
-    ctx.node('Split', [flatName, ctx.int64(views.map((v) => v.attrs.size as number))], pieceNames, [
-      { name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 0 },
-    ]);
-  views.forEach((v, i) => {
-    const t = v.outputs[0];
-    const shape = v.attrs.shape as readonly number[];
-    if (shape.length === 1) {
-      names.set(t, pieceNames[i]);
-    } else {
-      const out = internal(t);
-      ctx.node('Reshape', [pieceNames[i], ctx.int64(shape)], [out]);
-      names.set(t, out);
+  const axis0 = [attrInt('axis', 0)];
+  const banks = set.banks;
+  const bankNames = banks.map((_, i) => (banks.length === 1 ? flatName : `${flatName}__bank${i}`));
+  if (banks.length > 1) ctx.node('Split', [flatName, ctx.int64(banks.map((b) => b.size))], bankNames, axis0);
+  banks.forEach((b, bi) => {
+    let src = bankNames[bi];
+    if (b.width !== 0) {
+      const m = `${flatName}__matrix${bi}`;
+      ctx.node('Reshape', [src, ctx.int64([b.size / b.width, b.width])], [m]);
+      src = m;
     }
+    const direct = (e: ParameterEntry): boolean => (b.width === 0 ? true : e.shape.length === 2);
+    const pieceNames = b.entries.map((e) => (direct(e) ? internal(e.view) : `${e.view.id}__piece`));
+    const sizes = b.entries.map((e) => (b.width === 0 ? e.size : e.size / b.width));
+    if (b.entries.length === 1) ctx.node('Identity', [src], pieceNames);
+    else ctx.node('Split', [src, ctx.int64(sizes)], pieceNames, axis0);
+    b.entries.forEach((e, i) => {
+      if (direct(e)) {
+        names.set(e.view, pieceNames[i]);
+      } else {
+        const out = internal(e.view);
+        ctx.node('Reshape', [pieceNames[i], ctx.int64(e.shape)], [out]);
+        names.set(e.view, out);
+      }
+    });
   });
 }
 

@@ -2,16 +2,22 @@
  * Trainable parameters stored in ONE flat buffer.
  *
  * A `ParameterSet` owns a graph input (default name `params`) of shape [P]. Each `add` reserves a
- * contiguous range and returns a view tensor of the requested shape. When emitted, all views of a
- * buffer become a single ONNX Split plus a Reshape per multi-dimensional view, and `grad(loss,
- * [set.flat])` returns the gradient of the whole buffer as one Concat, so the optimizer updates
- * the whole buffer with a handful of nodes.
+ * parameter and returns a view tensor of the requested shape. The buffer is laid out in banks so
+ * that views cost almost no nodes: all 1-D parameters (biases) form one bank, and all parameters
+ * of rank >= 2 with the same last dimension form a bank viewed as a [rows, width] matrix. Within a
+ * bank, parameters keep the order they were added in; banks are ordered by first appearance. The
+ * layout depends only on the sequence of `add` calls, so every graph built the same way shares it.
+ *
+ * When emitted, views become one Split of the buffer into banks, one Reshape per matrix bank and
+ * one Split per bank; `grad(loss, [set.flat])` assembles the gradient the reverse way (Concat per
+ * bank, one Concat overall), so the optimizer updates the whole buffer with a handful of nodes.
  *
  * @example
  * const params = new ParameterSet(g);
  * const w = params.add('l1.weight', [27, 50], kaimingUniform(27));
  * const b = params.add('l1.bias', [50], kaimingUniform(27));
  * const values = params.initialValues(new Rng(0));    // Float32Array of params.size
+ * params.read(values, 'l1.weight');                    // that parameter's values, row-major
  */
 import {
   type DType,
@@ -25,23 +31,43 @@ import {
 } from './tensor.ts';
 import { type Initializer, Rng } from './init.ts';
 
-/** One parameter's place in the flat buffer. */
+/** One parameter and its place in the flat buffer. */
 export interface ParameterEntry {
   readonly name: string;
   readonly shape: Shape;
+  /** Position in the flat buffer (final once all parameters are added). */
   readonly offset: number;
   readonly size: number;
   readonly init: Initializer;
   /** The view tensor used in the graph. */
   readonly view: Tensor;
+  /** Index in `entries` (order of `add`). */
+  readonly index: number;
+}
+
+/** A group of parameters stored contiguously: 1-D ones, or matrices sharing a last dimension. */
+export interface ParameterBank {
+  /** 0 for the bank of 1-D parameters, otherwise the shared last dimension. */
+  readonly width: number;
+  readonly offset: number;
+  readonly size: number;
+  readonly entries: readonly ParameterEntry[];
+}
+
+const sets = new WeakMap<Tensor, ParameterSet>();
+
+/** The parameter set a flat buffer input belongs to (undefined for other tensors). */
+export function parameterSetOf(flat: Tensor): ParameterSet | undefined {
+  return sets.get(flat);
 }
 
 /** A flat parameter buffer and named views into it. */
 export class ParameterSet {
-  readonly entries: ParameterEntry[] = [];
+  private readonly list: { name: string; shape: number[]; size: number; init: Initializer; view: Tensor }[] =
+    [];
   private readonly flatTensor: Tensor;
   private total = 0;
-  private readonly byName = new Map<string, ParameterEntry>();
+  private cache: { entries: ParameterEntry[]; banks: ParameterBank[] } | null = null;
 
   constructor(
     readonly graph: Graph,
@@ -50,34 +76,37 @@ export class ParameterSet {
   ) {
     checkName(name, 'parameter buffer');
     this.flatTensor = graph.input(name, [0], dtype);
+    sets.set(this.flatTensor, this);
   }
 
   /**
    * Reserves a parameter and returns its view. All parameters must be added before the graph is
-   * emitted (the buffer size is fixed at emission).
+   * emitted or differentiated (the layout is fixed then).
    */
   add(name: string, shape: Shape, init: Initializer): Tensor {
-    if (this.byName.has(name)) throw new GraphError(`parameter ${JSON.stringify(name)} already exists`);
+    if (this.list.some((e) => e.name === name))
+      throw new GraphError(`parameter ${JSON.stringify(name)} already exists`);
     const size = shapeSize(shape);
-    if (size <= 0)
+    if (size <= 0) {
       throw new GraphError(`parameter ${name}: shape ${formatShape(shape)} must be static and non-empty`);
+    }
+    const index = this.list.length;
     const view = this.graph.addNode(
       'ParamSlice',
       [this.flat],
-      { offset: this.total, size, shape: [...shape], set: this.name },
+      { index, shape: [...shape], set: this.name },
       [{ dtype: this.dtype, shape }],
       false,
     )[0];
-    const entry: ParameterEntry = { name, shape: [...shape], offset: this.total, size, init, view };
-    this.entries.push(entry);
-    this.byName.set(name, entry);
+    this.list.push({ name, shape: [...shape], size, init, view });
     this.total += size;
+    this.cache = null;
     // The buffer input's shape is this set's running total (the array is owned by this set).
     (this.flat.shape as number[])[0] = this.total;
     return view;
   }
 
-  /** The flat buffer input [P] (P grows while parameters are added). */
+  /** The flat buffer input [P]. */
   get flat(): Tensor {
     return this.flatTensor;
   }
@@ -87,14 +116,52 @@ export class ParameterSet {
     return this.total;
   }
 
+  /** All parameters in the order they were added, with their offsets. */
+  get entries(): readonly ParameterEntry[] {
+    return this.layout().entries;
+  }
+
+  /** The banks of the buffer layout, in buffer order. */
+  get banks(): readonly ParameterBank[] {
+    return this.layout().banks;
+  }
+
+  private layout(): { entries: ParameterEntry[]; banks: ParameterBank[] } {
+    if (this.cache) return this.cache;
+    const groups = new Map<number, number[]>();
+    this.list.forEach((e, i) => {
+      const width = e.shape.length === 1 ? 0 : e.shape[e.shape.length - 1];
+      const g = groups.get(width);
+      if (g) g.push(i);
+      else groups.set(width, [i]);
+    });
+    const entries = new Array<ParameterEntry>(this.list.length);
+    const banks: ParameterBank[] = [];
+    let at = 0;
+    for (const [width, idx] of groups) {
+      const start = at;
+      const members: ParameterEntry[] = [];
+      for (const i of idx) {
+        const e = this.list[i];
+        const entry: ParameterEntry = { ...e, offset: at, index: i };
+        entries[i] = entry;
+        members.push(entry);
+        at += e.size;
+      }
+      banks.push({ width, offset: start, size: at - start, entries: members });
+    }
+    this.cache = { entries, banks };
+    return this.cache;
+  }
+
   /** The entry for a parameter name. */
   get(name: string): ParameterEntry {
-    const e = this.byName.get(name);
+    const e = this.entries.find((x) => x.name === name);
     if (!e) throw new GraphError(`unknown parameter ${JSON.stringify(name)}`);
     return e;
   }
 
-  /** Fresh initial values from each parameter's initializer, in order, using one seeded stream. */
+  /** Fresh initial values from each parameter's initializer, in `add` order, using one seeded stream. */
   initialValues(rng: Rng | number): Float32Array {
     const r = typeof rng === 'number' ? new Rng(rng) : rng;
     const out = new Float32Array(this.total);
@@ -107,11 +174,23 @@ export class ParameterSet {
     return Float64Array.from(this.initialValues(rng));
   }
 
-  /** Copies one named parameter out of a flat buffer. */
+  /** Copies one named parameter (row-major, its own shape) out of a flat buffer. */
   read(values: Float32Array | Float64Array, name: string): Float32Array | Float64Array {
     const e = this.get(name);
     this.checkBuffer(values);
     return values.slice(e.offset, e.offset + e.size);
+  }
+
+  /** Writes one named parameter's values into a flat buffer. */
+  write(values: Float32Array | Float64Array, name: string, data: ArrayLike<number>): void {
+    const e = this.get(name);
+    this.checkBuffer(values);
+    if (data.length !== e.size) {
+      throw new GraphError(
+        `parameter ${name}: expected ${e.size} values for ${formatShape(e.shape)}, got ${data.length}`,
+      );
+    }
+    values.set(data, e.offset);
   }
 
   /** Throws unless `values` has exactly `size` elements. */
