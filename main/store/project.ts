@@ -192,6 +192,16 @@ export class Project {
     }
   }
 
+  /**
+   * Give the space of deleted sets and results back to the file system (SQLite VACUUM; rewrites the
+   * whole file, so it takes as long as copying it). Needs no other open reader in this process.
+   */
+  compact(): void {
+    this.s.assertWritable('compact the project');
+    this.db.exec('VACUUM');
+    this.db.pragma('wal_checkpoint(TRUNCATE)'); // move the rewritten pages into the file, empty the log
+  }
+
   /** Result of SQLite's `PRAGMA integrity_check`: 'ok' or the list of problems. */
   integrityCheck(): string {
     return (this.db.pragma('integrity_check') as { integrity_check: string }[])
@@ -204,6 +214,7 @@ export class Project {
     if (this.closed) return;
     this.closed = true;
     try {
+      if (!this.readonly) this.db.pragma('optimize');
       this.db.close();
     } finally {
       this.lock?.release();

@@ -7,7 +7,12 @@
  *
  * Memory: the chunk index (a few numbers per chunk) plus at most `cacheBytes` of chunks plus the
  * caller's batches. A million-trace set of 1,000 samples (2 GB of codes) trains within the default
- * 512 MB cache.
+ * 512 MB cache (measured peak RSS 773 MiB for appending it and streaming one epoch).
+ *
+ * Which to use for training: when the set fits the cache (100,000 traces of 1,000 samples are
+ * 200 MB), `read` with fully random indices is fast after the first epoch. When it does not, random
+ * indices miss the cache and each miss loads a whole chunk for one row; use `epoch`, which reads
+ * every chunk once per pass.
  */
 import { checkNumber, type StoreDb } from './db.ts';
 import type { SimulationSet } from './simulations.ts';

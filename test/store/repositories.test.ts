@@ -347,3 +347,34 @@ describe('observations, models and results', () => {
     expect(existsSync(`${copy}.lock`)).toBe(false);
   });
 });
+
+describe('compaction', () => {
+  it('shrinks the file after a large set is deleted, keeping the rest', () => {
+    const path = tempProjectPath();
+    const p = openProject(path, { create: true });
+    const keep = p.observations.create({
+      name: 'o',
+      source: 'recorded',
+      sampleRate: 1,
+      traces: 1,
+      samples: 2,
+      data: Int16Array.of(7, 8),
+    });
+    const set = p.simulations.create({
+      name: 's',
+      source: 'emulator',
+      paramNames: ['t', 'a', 'b', 'c'],
+      samplesPerTrace: 1000,
+      sampleRate: 1e6,
+    });
+    p.simulations.append(set.id, patternBatch(1, 2000, 4, 1000));
+    p.simulations.delete(set.id);
+    const before = p.overview();
+    p.compact();
+    const after = p.overview();
+    expect(after.fileBytes + after.walBytes).toBeLessThan((before.fileBytes + before.walBytes) / 4);
+    expect(p.observations.get(keep.id).data).toEqual(Int16Array.of(7, 8));
+    expect(p.integrityCheck()).toBe('ok');
+    p.close();
+  });
+});
