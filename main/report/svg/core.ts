@@ -152,6 +152,8 @@ export interface AxisOptions {
   gridLines?: boolean;
   /** Skip ticks closer than this many px to either end of the axis (avoids clashing labels of adjacent panels). */
   inset?: number;
+  /** Approximate number of tick intervals (default: one per 80 px on x, per 50 px on y). */
+  count?: number;
 }
 
 /** Draw the x and y axes of a frame (lines, nice ticks, tick labels, titles). */
@@ -161,12 +163,21 @@ export function axes(f: Frame, x: Scale, y: Scale, xo: AxisOptions = {}, yo: Axi
   const y0 = f.height - f.bottom;
   const y1 = f.top;
   const parts: string[] = [];
-  const xt = niceTicks(Math.min(...x.domain), Math.max(...x.domain), Math.max(2, Math.round((x1 - x0) / 80)));
-  const yt = niceTicks(Math.min(...y.domain), Math.max(...y.domain), Math.max(2, Math.round((y0 - y1) / 50)));
-  const inX = (v: number) =>
-    v >= Math.min(...x.domain) - 1e-9 * xt.step && v <= Math.max(...x.domain) + 1e-9 * xt.step;
-  const inY = (v: number) =>
-    v >= Math.min(...y.domain) - 1e-9 * yt.step && v <= Math.max(...y.domain) + 1e-9 * yt.step;
+  const xt = niceTicks(
+    Math.min(...x.domain),
+    Math.max(...x.domain),
+    xo.count ?? Math.max(2, Math.round((x1 - x0) / 80)),
+  );
+  const yt = niceTicks(
+    Math.min(...y.domain),
+    Math.max(...y.domain),
+    yo.count ?? Math.max(2, Math.round((y0 - y1) / 50)),
+  );
+  // A tick counts when it lies on the axis, at least `inset` px from either end.
+  const [xa, xb] = [Math.min(x0, x1) + (xo.inset ?? 0) - 1e-6, Math.max(x0, x1) - (xo.inset ?? 0) + 1e-6];
+  const [ya, yb] = [Math.min(y0, y1) + (yo.inset ?? 0) - 1e-6, Math.max(y0, y1) - (yo.inset ?? 0) + 1e-6];
+  const inX = (v: number) => x(v) >= xa && x(v) <= xb;
+  const inY = (v: number) => y(v) >= ya && y(v) <= yb;
   if (xo.gridLines || yo.gridLines) {
     const g: string[] = [];
     if (yo.gridLines) for (const t of yt.ticks.filter(inY)) g.push(`M${px(x0)} ${px(y(t))}H${px(x1)}`);

@@ -199,7 +199,9 @@ export function cornerPlot(o: CornerOptions): string {
       if (r === c) parts.push(diagonalPanel(o, cols, c, f, x, size, bins, r === p - 1));
       else {
         const y = linear(o.domains[r], [f.top + size, f.top]);
-        parts.push(axes(f, x, y, { ticks: r === p - 1, inset: 14 }, { ticks: c === 0, inset: 6 }));
+        parts.push(
+          axes(f, x, y, { ticks: r === p - 1, inset: 10, count: 3 }, { ticks: c === 0, inset: 6, count: 3 }),
+        );
         o.series.forEach((s, si) => {
           const grid = smooth(bin2d(cols[si][c], cols[si][r], o.domains[c], o.domains[r], g), g);
           const [l68, l95] = hdrLevels(grid, [0.68, 0.95]);
@@ -274,7 +276,7 @@ function diagonalPanel(
   );
   const ymax = Math.max(1e-300, ...heights.map((h) => Math.max(...h))) * 1.08;
   const y = linear([0, ymax], [f.top + size, f.top]);
-  const parts = [axes(f, x, y, { ticks: xTicks, inset: 14 }, { ticks: false })];
+  const parts = [axes(f, x, y, { ticks: xTicks, inset: 10, count: 3 }, { ticks: false })];
   o.series.forEach((s, si) =>
     parts.push(
       histShape(heights[si], lo, step, x, y, {
