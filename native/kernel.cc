@@ -28,7 +28,7 @@ void simulate_chunk(const Config& cfg, const Batch& b, int threads, int32_t* cou
   auto work = [&](int t) {
     for (int64_t blk; (blk = next.fetch_add(1)) < blocks;) {
       const int64_t b0 = blk * kBlock, b1 = std::min(b.m, b0 + kBlock);
-      if (kAvx2) {
+      if (kAvx2 && !cfg.force_generic) {
         simulate_block_avx2(cfg, b, b0, b1, spikes[t]);
       } else {
         simulate_block_generic(cfg, b, b0, b1, spikes[t]);

@@ -25,6 +25,7 @@ struct Config {
   uint32_t key0, key1;
   bool hardware;
   float mv_at_zero, lsb_per_mv, readout_noise;
+  bool force_generic;  // run the portable build even where AVX2 is available (tests, comparisons)
 };
 
 struct Spike {

@@ -89,6 +89,7 @@ Napi::Value Simulate(const Napi::CallbackInfo& info) {
   cfg.mv_at_zero = (float)num(c, "mvAtZero");
   cfg.lsb_per_mv = (float)num(c, "lsbPerMv");
   cfg.readout_noise = (float)num(c, "readoutNoise");
+  cfg.force_generic = c.Get("forceGeneric").ToBoolean().Value();
   const int threads = (int)num(c, "threads");
 
   const int64_t stride = (int64_t)(lanes.ElementLength() / kLaneFields);

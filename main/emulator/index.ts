@@ -46,6 +46,8 @@ export interface EmulatorOptions {
   kernel?: KernelChoice;
   /** Threads of the native kernel (default: all cores). The TypeScript kernel runs on one. */
   threads?: number;
+  /** Native kernel build: `auto` (AVX2 where available) or `generic` (the portable build). */
+  nativeIsa?: 'auto' | 'generic';
   /** Rows per chunk (bounded memory for coefficients and spike buffers; default 4096). */
   chunkRows?: number;
   /** Where the one-time fallback warning goes (default: console.warn). */
@@ -68,6 +70,7 @@ export function createEmulator(options: EmulatorOptions = {}): SimulationBackend
   if (!Number.isInteger(chunkRows) || chunkRows < 1) {
     throw new RangeError(`chunkRows must be a positive integer, got ${chunkRows}`);
   }
+  const forceGeneric = options.nativeIsa === 'generic';
   let kernel: 'native' | 'typescript' = 'typescript';
   let runner: ChunkRunner = async (r, lanes, start, count, codes) => {
     const res = simulateLanesTs(r, lanes, start, count, codes);
@@ -79,9 +82,9 @@ export function createEmulator(options: EmulatorOptions = {}): SimulationBackend
     const { addon, error } = loadNative();
     if (addon) {
       kernel = 'native';
-      isa = addon.isa();
+      isa = forceGeneric ? 'generic' : addon.isa();
       runner = (r, lanes, start, count, codes) =>
-        simulateLanesNative(addon, threads, r, lanes, start, count, codes);
+        simulateLanesNative(addon, threads, forceGeneric, r, lanes, start, count, codes);
     } else if (choice === 'native') {
       throw new Error(`${error}; build it with 'node scripts/build-native.mjs'`);
     } else if (!warned) {

@@ -30,6 +30,8 @@ export interface NativeAddon {
       lsbPerMv: number;
       readoutNoise: number;
       threads: number;
+      /** Run the portable kernel build even where AVX2 is available. */
+      forceGeneric?: boolean;
     },
     current: Float32Array,
     currentOn: Float32Array,
@@ -61,6 +63,7 @@ export function loadNative(): { addon?: NativeAddon; error?: string } {
 export async function simulateLanesNative(
   addon: NativeAddon,
   threads: number,
+  forceGeneric: boolean,
   r: ResolvedRequest,
   lanes: Float32Array,
   start: number,
@@ -84,6 +87,7 @@ export async function simulateLanesNative(
       lsbPerMv: READOUT.lsbPerMv,
       readoutNoise: READOUT.noiseLsb,
       threads,
+      forceGeneric,
     },
     r.current,
     r.currentOn,

@@ -74,7 +74,7 @@ for (const mode of ['ideal', 'hardware'] as const) {
       await emu.simulate(request(mode)); // warm-up
       const endToEnd = stats(await timeIt(REPS, () => emu.simulate(request(mode))));
       const kernelOnly = stats(
-        await timeIt(REPS, () => simulateLanesNative(native.addon!, threads, r, lanes, 0, N, codes)),
+        await timeIt(REPS, () => simulateLanesNative(native.addon!, threads, false, r, lanes, 0, N, codes)),
       );
       results.push({ kernel: 'native', isa: native.addon.isa(), mode, threads, endToEnd, kernelOnly });
     }

@@ -68,6 +68,16 @@ describe('native kernel', () => {
     expect(Array.from(b.spikeTimes)).toEqual(Array.from(a.spikeTimes));
   });
 
+  it('gives the same output from the portable (non-AVX2) build', async () => {
+    const req = defaultRequest(priorDraws(150, 'model', 8));
+    const ts = await createEmulator({ kernel: 'typescript' }).simulate(req);
+    const emu = createEmulator({ kernel: 'native', nativeIsa: 'generic' });
+    expect(emu.info().details.isa).toBe('generic');
+    const gen = await emu.simulate(req);
+    expect(Buffer.from(gen.codes.buffer).equals(Buffer.from(ts.codes.buffer))).toBe(true);
+    expect(Array.from(gen.spikeTimes)).toEqual(Array.from(ts.spikeTimes));
+  });
+
   it('gives the same output whatever the thread count and batch split', async () => {
     const theta = priorDraws(1100, 'model', 3);
     const req = defaultRequest(theta);
