@@ -22,6 +22,7 @@ export const CHANNELS = [
   'sim:stats',
   'sim:defaults',
   'pipeline:start',
+  'infer:start',
   'results:estimators',
   'results:restriction',
   'results:comparison',

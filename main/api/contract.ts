@@ -179,6 +179,22 @@ export const calls = {
       })
       .strict(),
   ).returns<{ jobId: string }>(),
+  'infer:start': call(
+    z
+      .object({
+        observationId: id,
+        estimatorIds: z.array(id).min(1).max(8).optional(),
+        nSamples: z.number().int().min(100).max(100_000).default(1000),
+        nPredictive: z.number().int().min(0).max(1000).default(50),
+        seed: z
+          .number()
+          .int()
+          .min(0)
+          .max(2 ** 31)
+          .default(1),
+      })
+      .strict(),
+  ).returns<{ jobId: string }>(),
   'results:estimators': call(none).returns<EstimatorDetails[]>(),
   'results:restriction': call(none).returns<RestrictionDetails[]>(),
   'results:comparison': call(z.object({ observationId: id }).strict()).returns<ComparisonData>(),

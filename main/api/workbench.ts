@@ -171,6 +171,33 @@ export class Workbench {
         );
         return { jobId: id };
       },
+      'infer:start': async (args) => {
+        const p = this.session.require();
+        const trained = p.estimators.list().filter((e) => e.status === 'trained');
+        const ids = args.estimatorIds ?? trained.map((e) => e.id);
+        if (!ids.length)
+          throw new ApiError(
+            'conflict',
+            'no trained estimator in this project: train one in the Train view first',
+          );
+        for (const eid of ids) {
+          if (!trained.some((e) => e.id === eid))
+            throw new ApiError('not_found', `no trained estimator with id ${eid}`);
+        }
+        const obs = notFound(() => p.observations.get(args.observationId));
+        const { id } = this.startJob(
+          'infer',
+          `Infer observation ${obs.id} (${obs.name})`,
+          'infer.job.ts',
+          'inferJob',
+          {
+            projectPath: p.path,
+            ...args,
+            estimatorIds: ids,
+          },
+        );
+        return { jobId: id };
+      },
       'results:estimators': async () => estimatorDetails(this.session.require()),
       'results:restriction': async () => restrictionDetails(this.session.require()),
       'results:comparison': async ({ observationId }) =>
