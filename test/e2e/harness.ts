@@ -81,6 +81,6 @@ export async function screenshot(page: Page, name: string): Promise<string> {
     content: '.shell{height:auto!important}.content{overflow:visible!important}',
   });
   await page.screenshot({ path: file, fullPage: true });
-  await style.evaluate((el) => el.remove());
+  await style.evaluate((el) => (el as Element).remove());
   return file;
 }
