@@ -25,6 +25,7 @@ import { FrameLink } from './link.ts';
 import { Capability, type ParamEntry, type StimulusSegment } from './messages.ts';
 import { Session, type SessionOptions } from './session.ts';
 import { BridgeError } from './errors.ts';
+import { toCapmemRequest } from './capmem.ts';
 
 /** Options of the driver; see SessionOptions for timeouts and retries. */
 export interface BridgeDriverOptions extends SessionOptions {
@@ -32,6 +33,11 @@ export interface BridgeDriverOptions extends SessionOptions {
   baudRate?: number;
   /** Most RUN requests in flight (capped by the device's window); default the device's window. */
   window?: number;
+  /**
+   * Run model-space requests by converting them to CapMem codes with the nominal transfer
+   * functions (see capmem.ts); default false: model-space requests are refused.
+   */
+  convertModelSpace?: boolean;
 }
 
 /** What the connected device says about itself (HELLO_REPLY and INFO_REPLY). */
@@ -212,7 +218,10 @@ export class BridgeDriver implements SimulationBackend {
   async simulate(request: SimulationRequest, options: SimulateOptions = {}): Promise<SimulationResult> {
     const session = this.requireSession();
     const device = this.requireDevice();
-    const plan = planRequest(request, device);
+    const plan = planRequest(
+      request.space === 'model' && this.options.convertModelSpace ? toCapmemRequest(request) : request,
+      device,
+    );
     return this.exclusive(async () => {
       const { n, circuits, ids, values, segments } = plan;
       await session.request({ kind: 'setStimulus', segments }, 'ack');
@@ -319,7 +328,7 @@ export function planRequest(request: SimulationRequest, device: DeviceInfo): Pla
   };
   if (request.space !== 'capmem') {
     bad(
-      `the hardware bridge takes CapMem codes; convert the model-space parameters to CapMem first (request.space is '${request.space}')`,
+      `the hardware bridge takes CapMem codes; convert the model-space parameters to CapMem first or connect with convertModelSpace (request.space is '${request.space}')`,
     );
   }
   if (request.mode !== 'hardware')

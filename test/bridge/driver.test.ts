@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { createEmulator } from '../../main/emulator/index.ts';
-import { BridgeDriver } from '../../main/bridge/driver.ts';
+import {
+  DEFAULT_EXPERIMENT,
+  INFERRED_PARAMETERS,
+  createEmulator,
+  modelToCapmem,
+} from '../../main/emulator/index.ts';
+import { BridgeDriver, type BridgeDriverOptions } from '../../main/bridge/driver.ts';
 import { BridgeError } from '../../main/bridge/errors.ts';
 import { VirtualDevice, type VirtualDeviceOptions } from '../../main/bridge/virtual-device.ts';
 import { FrameType } from '../../main/bridge/frame.ts';
@@ -14,7 +19,7 @@ import { capmemRequest, filteringCable } from './helpers.ts';
 const emulator = createEmulator({ kernel: 'typescript' });
 const FAST = { requestTimeoutMs: 150, runTimeoutMs: 400, maxAttempts: 8, maxRunRetries: 30 };
 
-async function connected(device: VirtualDeviceOptions = {}, driver = FAST) {
+async function connected(device: VirtualDeviceOptions = {}, driver: BridgeDriverOptions = FAST) {
   const [h, d] = duplexPair();
   const dev = new VirtualDevice({ backend: emulator, chipSeed: 5, ...device });
   dev.serve(d);
@@ -120,6 +125,32 @@ describe('BridgeDriver against the virtual device (in-memory link)', () => {
       'device',
       /rejected SET_STIMULUS: VALUE_OUT_OF_RANGE/,
     );
+    await drv.disconnect();
+  });
+
+  it('runs model-space requests through the nominal CapMem transfer when asked to', async () => {
+    const { drv } = await connected({}, { ...FAST, convertModelSpace: true });
+    const names = INFERRED_PARAMETERS.map((p) => p.name);
+    const theta = Float32Array.from(INFERRED_PARAMETERS.map((p) => (p.modelRange[0] + p.modelRange[1]) / 2));
+    const request = {
+      ...capmemRequest(1),
+      theta,
+      paramNames: names,
+      space: 'model' as const,
+      stimulus: DEFAULT_EXPERIMENT.stimulus,
+      fixed: { e_l: -65 },
+    };
+    const got = await drv.simulate(request);
+    const codes = Float32Array.from(names.map((n, j) => Math.round(modelToCapmem(n, theta[j]))));
+    const want = await emulator.simulate({
+      ...request,
+      theta: codes,
+      space: 'capmem',
+      fixed: { e_l: Math.round(modelToCapmem('e_l', -65)) },
+      stimulus: { ...DEFAULT_EXPERIMENT.stimulus, amplitude: DEFAULT_EXPERIMENT.stimulusCapmem },
+      chipSeed: 5,
+    });
+    expect(got.codes).toEqual(want.codes);
     await drv.disconnect();
   });
 
