@@ -68,7 +68,15 @@ export function acquireProjectLock(projectPath: string): ProjectLock {
     // Write the holder to a private file, then hard-link it into place: the lock appears with its
     // content in one step, so nobody ever reads a half-written lock.
     const tmp = `${lockPath}.${process.pid}-${Math.random().toString(36).slice(2)}`;
-    const fd = openSync(tmp, 'wx');
+    let fd: number;
+    try {
+      fd = openSync(tmp, 'wx');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+      throw new Error(
+        `${projectPath}: cannot create the lock file next to it (${code}); open the project read-only instead`,
+      );
+    }
     try {
       writeSync(fd, JSON.stringify(me));
     } finally {

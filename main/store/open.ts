@@ -30,7 +30,8 @@ export type OpenFailure =
   | 'corrupt'
   | 'newer'
   | 'outdated'
-  | 'upgrade-failed';
+  | 'upgrade-failed'
+  | 'unreadable';
 
 /** A file that cannot be opened as a project; the message names the file and the reason. */
 export class ProjectOpenError extends Error {
@@ -57,13 +58,24 @@ interface Inspection {
 
 /** Check the raw header: SQLite magic, plausible page size and a file not shorter than its pages. */
 function checkHeader(path: string): void {
-  const size = statSync(path).size;
+  const st = statSync(path);
+  if (!st.isFile())
+    throw new ProjectOpenError(path, 'not-sqlite', 'not a workbench project (not a regular file)');
+  const size = st.size;
   const head = Buffer.alloc(100);
-  const fd = openSync(path, 'r');
   try {
-    readSync(fd, head, 0, 100, 0);
-  } finally {
-    closeSync(fd);
+    const fd = openSync(path, 'r');
+    try {
+      readSync(fd, head, 0, 100, 0);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (err) {
+    throw new ProjectOpenError(
+      path,
+      'unreadable',
+      `cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
   }
   if (size < 100 || !head.subarray(0, 16).equals(SQLITE_MAGIC)) {
     throw new ProjectOpenError(path, 'not-sqlite', 'not a workbench project (not an SQLite database file)');

@@ -1,4 +1,12 @@
-import { copyFileSync, existsSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { openProject, ProjectOpenError, SCHEMA_VERSION, APPLICATION_ID } from '../../main/store/index.ts';
@@ -148,5 +156,13 @@ describe('opening project files', () => {
     expect(() => p.experiments.create({} as never)).toThrow(/read-only/);
     p.close();
     expect(fileHash(path)).toBe(before);
+  });
+});
+
+describe('opening odd paths', () => {
+  it('refuses a directory with a clear message', () => {
+    const dir = tempProjectPath('folder.adexproj');
+    mkdirSync(dir);
+    expect(refusal(dir).message).toBe(`${dir}: not a workbench project (not a regular file)`);
   });
 });
