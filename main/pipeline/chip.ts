@@ -24,8 +24,6 @@ export interface ChipOptions {
   nSamples?: number;
   /** Number of circuits (all 512). */
   circuits?: number;
-  /** Skip circuits whose posterior puts less than this fraction of its mass inside the prior box (0.05). */
-  minAcceptance?: number;
   seed?: number;
 }
 
@@ -37,7 +35,7 @@ export interface ChipMap {
   /** circuits x D posterior means and standard deviations, row-major. */
   mean: Float32Array;
   std: Float32Array;
-  /** Circuits skipped (saturated or non-finite trace, or posterior mass mostly outside the prior box): their rows are NaN. */
+  /** Circuits whose trace was unusable (saturated or non-finite): their rows are NaN. */
   skipped: number[];
   /** Per parameter: standard deviation of the per-circuit means across the chip. */
   spread: number[];
@@ -76,13 +74,9 @@ export async function inferChip(
     times: sims.result.spikeTimes,
     offsets: sims.result.spikeOffsets,
   });
-  // Circuits whose recording lies outside what the estimator was trained on put little posterior
-  // mass inside the prior box; rejection sampling would stall on them, so they are skipped.
-  const acceptance = await est.members[0].acceptanceRate(f.x, 200, opts.seed ?? 5);
   const usable: number[] = [];
   const skipped: number[] = [];
-  for (let i = 0; i < c; i++)
-    (f.usable[i] && acceptance[i] >= (opts.minAcceptance ?? 0.05) ? usable : skipped).push(i);
+  for (let i = 0; i < c; i++) (f.usable[i] ? usable : skipped).push(i);
   if (usable.length === 0) throw new Error('chip: no circuit gave a usable trace for these parameters');
   const x = new Float32Array(usable.length * f.dim);
   usable.forEach((i, k) => x.set(f.x.subarray(i * f.dim, (i + 1) * f.dim), k * f.dim));

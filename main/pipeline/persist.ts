@@ -104,6 +104,8 @@ export function storePipelineResult(
         features: est.features,
         ensemble: est.members.length,
         estimator: est.members[0].meta.estimator,
+        // The ONNX graphs work on u = logit((theta - low) / (high - low)); see boxPosterior in estimators.ts.
+        thetaTransform: { kind: 'logit-box', low: exp.box.low, high: exp.box.high },
       },
       summaryType: est.kind,
       status: 'trained',
