@@ -100,6 +100,7 @@ export const virtualDeviceCommand: CliCommand = {
         },
       });
       device.on('warn', (m) => io.warn(m));
+      device.once('close', onStop);
       pair?.process.once('close', onStop);
       const hostPath = pair ? pair.hostPath : port!;
       io.result(

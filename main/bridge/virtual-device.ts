@@ -84,7 +84,7 @@ type RunRecord = { frames: Reply[]; final: Reply };
 export const RUN_WINDOW = 8;
 
 /** The device side of the bridge protocol. */
-export class VirtualDevice extends EventEmitter<{ disconnect: []; warn: [string] }> {
+export class VirtualDevice extends EventEmitter<{ disconnect: []; close: []; warn: [string] }> {
   readonly stats: VirtualDeviceStats = {
     framesReceived: 0,
     framesSent: 0,
@@ -197,7 +197,10 @@ export class VirtualDevice extends EventEmitter<{ disconnect: []; warn: [string]
         this.send({ kind: 'nack', fault: NackFault[e.fault] ?? 0 }, 0);
       }
     });
-    link.on('close', () => this.running?.abort.abort());
+    link.on('close', () => {
+      this.running?.abort.abort();
+      this.emit('close');
+    });
   }
 
   /** Stop serving and close the stream or port. */
