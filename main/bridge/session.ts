@@ -1,8 +1,9 @@
 /**
  * The host side of the protocol's request/response rules over one connected link: request ids,
- * timeouts and retransmission of control requests, the handshake with its version check, and the
- * collection of one run (numbered chunks, spike frames, RUN_DONE, selective RESEND). One operation
- * is in flight at a time (stop-and-wait); the driver serializes callers.
+ * timeouts and retransmission of control requests (one at a time), the handshake with its version
+ * check, and runs: a sliding window of RUN requests in flight, each collected by a RunCollector
+ * (numbered chunks, spike frames, RUN_DONE, selective RESEND). One operation (a control request
+ * or a batch of runs) is active at a time; the driver serializes callers.
  */
 
 import { FrameFlag, PROTOCOL_VERSION, frameTypeName, type Frame } from './frame.ts';
