@@ -24,7 +24,7 @@ export const demoCommand: CliCommand = {
     compare: { type: 'integer', default: 20, description: 'Held-out observations compared in detail' },
     estimator: {
       type: 'string',
-      default: 'maf',
+      default: 'mdn',
       choices: ['maf', 'nsf', 'mdn'],
       description: 'Density estimator of both',
     },
