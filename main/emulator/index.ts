@@ -48,13 +48,16 @@ export interface EmulatorOptions {
   threads?: number;
   /** Native kernel build: `auto` (AVX2 where available) or `generic` (the portable build). */
   nativeIsa?: 'auto' | 'generic';
-  /** Rows per chunk (bounded memory for coefficients and spike buffers; default 4096). */
+  /** Rows per chunk: progress, cancellation and spike buffers are per chunk (default 4096 native, 128 TypeScript). */
   chunkRows?: number;
   /** Where the one-time fallback warning goes (default: console.warn). */
   warn?: (message: string) => void;
 }
 
 let warned = false;
+
+/** Rows per chunk of the TypeScript kernel (about 0.1-0.3 s of work between event-loop turns). */
+const TS_CHUNK_ROWS = 128;
 
 /** Create the emulator backend. Throws when `kernel: 'native'` is asked for and the addon is not built. */
 export function createEmulator(options: EmulatorOptions = {}): SimulationBackend {
@@ -103,6 +106,7 @@ export function createEmulator(options: EmulatorOptions = {}): SimulationBackend
   return {
     info: () => ({ ...info, details: { ...info.details } }),
     simulate: (request: SimulationRequest, opts?: SimulateOptions): Promise<SimulationResult> =>
-      runBatch(request, runner, opts, chunkRows),
+      // The TypeScript kernel runs on the calling thread: small chunks keep the event loop responsive.
+      runBatch(request, runner, opts, options.chunkRows ?? (kernel === 'native' ? chunkRows : TS_CHUNK_ROWS)),
   };
 }
