@@ -103,12 +103,55 @@ async function overhead() {
   return { msPerRun: +((performance.now() - t0) / n).toFixed(4) };
 }
 
+/**
+ * JavaScript overhead of `Trainer.step` (argument checks, scalar tensors, bookkeeping) against a bare
+ * `InferenceSession.run` loop on the same step graph, in alternating rounds (CPU ms per step).
+ */
+async function trainerOverhead() {
+  const { loss, params } = probe();
+  const trainer = await G.Trainer.create({ loss, params }, { initial: params.initialValues(0) });
+  const rng = new G.Rng(1);
+  const xs = rng.fillNormal(new Float32Array(B * 27));
+  const ys = rng.fillNormal(new Float32Array(B * 14));
+  const P = params.size;
+  const T = (a: Float32Array, d: number[]) => new G.ort.Tensor('float32', a, d);
+  const feeds: Record<string, G.ort.Tensor> = {
+    params: T(params.initialValues(0), [P]),
+    adam_m: T(new Float32Array(P), [P]),
+    adam_v: T(new Float32Array(P), [P]),
+    adam_step: T(Float32Array.of(1), []),
+    lr: T(Float32Array.of(1e-4), []),
+    x: T(xs, [B, 27]),
+    y: T(ys, [B, 14]),
+  };
+  const cpuOf = async (f: () => Promise<unknown>, n: number) => {
+    const c0 = process.cpuUsage();
+    for (let i = 0; i < n; i++) await f();
+    const c = process.cpuUsage(c0);
+    return (c.user + c.system) / 1000 / n;
+  };
+  let bare = 0;
+  let wrapped = 0;
+  for (let round = 0; round < 4; round++) {
+    bare += await cpuOf(async () => {
+      const r = await trainer.session.ort.run(feeds);
+      feeds.params = r.params_next as G.ort.Tensor;
+      feeds.adam_m = r.adam_m_next as G.ort.Tensor;
+      feeds.adam_v = r.adam_v_next as G.ort.Tensor;
+    }, 250);
+    wrapped += await cpuOf(() => trainer.step({ x: xs, y: ys }, 1e-4), 250);
+  }
+  await trainer.release();
+  return { bareRunCpuMs: +(bare / 4).toFixed(3), trainerStepCpuMs: +(wrapped / 4).toFixed(3) };
+}
+
 const result: Record<string, unknown> = {
   batch: B,
   loadAverage1min: (await import('node:os')).loadavg()[0],
   note: 'msPerStep is wall-clock on a shared 2-core machine (other work adds noise); cpuMsPerStep is process CPU time',
 };
 result.trivialGraphRun = await overhead();
+result.trainerOverhead = await trainerOverhead();
 for (const [name, build] of [
   ['probe', probe],
   ['mafLike', mafLike],
