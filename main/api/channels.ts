@@ -23,6 +23,8 @@ export const CHANNELS = [
   'sim:defaults',
   'pipeline:start',
   'infer:start',
+  'report:start',
+  'report:html',
   'results:estimators',
   'results:restriction',
   'results:comparison',

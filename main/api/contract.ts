@@ -195,6 +195,19 @@ export const calls = {
       })
       .strict(),
   ).returns<{ jobId: string }>(),
+  'report:start': call(
+    z
+      .object({
+        out: filePath.refine((v) => /\.html?$/i.test(v), 'must end in .html'),
+        title: str(300).optional(),
+        observationIds: z.array(id).max(200).optional(),
+        estimatorIds: z.array(id).max(20).optional(),
+        pdf: z.boolean().default(false),
+        csv: z.boolean().default(false),
+      })
+      .strict(),
+  ).returns<{ jobId: string }>(),
+  'report:html': call(z.object({ id }).strict()).returns<{ id: number; title: string; html: string }>(),
   'results:estimators': call(none).returns<EstimatorDetails[]>(),
   'results:restriction': call(none).returns<RestrictionDetails[]>(),
   'results:comparison': call(z.object({ observationId: id }).strict()).returns<ComparisonData>(),

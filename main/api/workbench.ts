@@ -5,6 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import path from 'node:path';
+import { existsSync } from 'node:fs';
 import { appRoot } from '../paths.ts';
 import type { SimulationStats } from '../jobs/simulate.job.ts';
 import { DEFAULT_EXPERIMENT, INFERRED_PARAMETERS } from '../emulator/index.ts';
@@ -197,6 +198,22 @@ export class Workbench {
           },
         );
         return { jobId: id };
+      },
+      'report:start': async (args) => {
+        const p = this.session.require();
+        const out = path.resolve(args.out);
+        if (!existsSync(path.dirname(out)))
+          throw new ApiError('invalid_argument', `folder ${path.dirname(out)} does not exist`);
+        const { id } = this.startJob('report', `Report ${path.basename(out)}`, 'report.job.ts', 'reportJob', {
+          projectPath: p.path,
+          ...args,
+          out,
+        });
+        return { jobId: id };
+      },
+      'report:html': async ({ id }) => {
+        const r = notFound(() => this.session.require().reports.get(id));
+        return { id: r.id, title: r.title, html: r.html };
       },
       'results:estimators': async () => estimatorDetails(this.session.require()),
       'results:restriction': async () => restrictionDetails(this.session.require()),
