@@ -114,7 +114,7 @@ function estimatorsSection(m: ReportModel): string {
     ],
     ...keys.map((k) => [k, ...m.estimators.map((e) => e.config[k])]),
     ['epochs trained', ...m.estimators.map((e) => e.training.train.length)],
-    ['best epoch', ...m.estimators.map((e) => e.training.bestEpoch)],
+    ['lowest validation loss at epoch', ...m.estimators.map((e) => e.training.bestEpoch)],
     ['final validation loss', ...m.estimators.map((e) => e.training.validation.at(-1))],
     ['seed', ...m.estimators.map((e) => e.seed)],
   ];

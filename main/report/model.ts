@@ -79,7 +79,7 @@ export interface TrainingCurve {
   validation: number[];
   /** Name of the loss shown on the y axis. */
   lossName: string;
-  /** Epoch whose weights were kept, counted from 1 as on the chart's x axis. */
+  /** Epoch with the lowest validation loss, counted from 1 as on the chart's x axis. */
   bestEpoch?: number;
 }
 

@@ -13,7 +13,8 @@ export const reportCommand: CliCommand = {
   name: 'report',
   summary: 'Write a self-contained HTML (and PDF, CSV) report comparing estimators on observations',
   details: [
-    'Observations are given by id or name (repeat the option or separate by commas); by default every',
+    'Observations are given by id or name (repeat the option or separate by commas; give the id of a',
+    'name that contains a comma); by default every',
     'observation with a posterior from a selected estimator. Estimators by id; by default all trained ones.',
     'With --pdf, report.pdf is printed by headless Chromium; with --csv, report.samples.csv (every draw)',
     'and report.summary.csv (mean, std, median, 2.5/5/95/97.5% quantiles) are written next to the HTML.',
