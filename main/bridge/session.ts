@@ -349,8 +349,11 @@ class RunCollector {
     else this.repeatRun(this.heard ? 'no RUN_DONE received' : 'no reply to RUN');
   }
 
+  /** The device rejected a damaged frame: ours may have been the RUN or the RESEND. */
   onNack(): void {
-    this.onIdle();
+    if (this.finished) return;
+    if (this.done) this.progress();
+    else if (!this.heard) this.repeatRun('the RUN reached the device damaged');
   }
 
   private fail(err: Error): void {

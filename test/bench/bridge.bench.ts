@@ -19,6 +19,7 @@ import type { SimulationBackend, SimulationRequest, SimulationResult } from '../
 import { BridgeDriver } from '../../main/bridge/driver.ts';
 import { VirtualDevice } from '../../main/bridge/virtual-device.ts';
 import { createPtyPair } from '../../main/bridge/pty.ts';
+import type { FaultOptions } from '../../main/bridge/faults.ts';
 import { capmemRequest } from '../bridge/helpers.ts';
 
 const { values } = parseArgs({ options: { traces: { type: 'string', default: '400' } } });
@@ -48,9 +49,9 @@ function replayBackend(table: SimulationResult): SimulationBackend {
   };
 }
 
-async function measure(backend: SimulationBackend | undefined, n: number) {
+async function measure(backend: SimulationBackend | undefined, n: number, faults: FaultOptions = {}) {
   const pair = await createPtyPair();
-  const device = await VirtualDevice.open(pair.devicePath, { chipSeed: CHIP, backend });
+  const device = await VirtualDevice.open(pair.devicePath, { chipSeed: CHIP, backend, faults });
   const driver = new BridgeDriver();
   try {
     await driver.connect(pair.hostPath);
@@ -87,6 +88,7 @@ function round(x: number, d: number): number {
 
 const table = await emulator.simulate({ ...capmemRequest(Math.min(traces, 200)), chipSeed: CHIP });
 const replay = await measure(replayBackend(table), traces);
+const faulty = await measure(replayBackend(table), traces, { corruptRate: 0.01, dropRate: 0.01, seed: 5 });
 const endToEnd = await measure(undefined, Math.min(traces, 200));
 const t0 = performance.now();
 await emulator.simulate({ ...capmemRequest(50), chipSeed: CHIP });
@@ -100,6 +102,7 @@ process.stdout.write(
       link: 'socat pty pair (no baud-rate limit), driver and device in one Node process',
       recording: { samples: DEFAULT_EXPERIMENT.samples, durationUs: DEFAULT_EXPERIMENT.duration },
       replay,
+      replayWithFaults: { corruptRate: 0.01, dropRate: 0.01, ...faulty },
       emulator: { ...endToEnd, emulatorAloneTracesPerSecond: emulatorAlone, kernel: emulator.info().id },
       machine: {
         cpus: os.cpus().length,
