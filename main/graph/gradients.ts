@@ -70,6 +70,7 @@ function expandReduced(n: Node, g: Tensor): Tensor {
   return expand(keep, x);
 }
 
+/** Gradient rule of every primitive op (see the module comment for the three kinds of entry). */
 export const GRADIENT_RULES: Record<PrimitiveOp, Entry> = {
   Input: NONE,
   Constant: NONE,

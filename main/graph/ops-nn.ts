@@ -152,6 +152,7 @@ export function conv1d(x: Tensor, w: Tensor, bias?: Tensor, opts: Conv1dOptions 
       `Conv: expected x [N,C,L] and w [O,C,K], got ${formatShape(x.shape)} and ${formatShape(w.shape)}`,
     );
   }
+  requireFloat32(x, 'Conv');
   if (w.shape[1] !== x.shape[1]) {
     throw new GraphError(
       `Conv: weight expects ${w.shape[1]} input channels, x ${formatShape(x.shape)} has ${x.shape[1]}`,
@@ -181,6 +182,7 @@ export function maxPool1d(x: Tensor, kernel: number, opts: Omit<Conv1dOptions, '
 
 function pool(op: 'AveragePool' | 'MaxPool', x: Tensor, kernel: number, opts: Conv1dOptions): Tensor {
   if (x.rank !== 3) throw new GraphError(`${op}: expected x [N,C,L], got ${formatShape(x.shape)}`);
+  if (op === 'AveragePool') requireFloat32(x, op);
   const lout = outLength(x.shape[2], kernel, opts, op);
   const attrs = { kernel, stride: opts.stride ?? 1, pad: opts.pad ?? 0 };
   const shape = [x.shape[0], x.shape[1], lout];
@@ -198,4 +200,11 @@ function pool(op: 'AveragePool' | 'MaxPool', x: Tensor, kernel: number, opts: Co
 export function mseLoss(a: Tensor, b: Tensor): Tensor {
   const d = sub(a, b);
   return mean(mul(d, d));
+}
+
+/** onnxruntime's CPU kernels for Conv, ConvTranspose and AveragePool exist for float32 only. */
+function requireFloat32(x: Tensor, op: string): void {
+  if (x.dtype !== 'float32') {
+    throw new GraphError(`${op}: onnxruntime runs ${op} in float32 only, got a ${x.dtype} input`);
+  }
 }

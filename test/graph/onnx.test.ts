@@ -171,6 +171,11 @@ describe('graph construction errors state expected and actual shapes', () => {
       'grad: output has shape [2,3]; pass a seed or reduce it to one element',
     ],
     ['split', () => G.split(a, 1, [1, 1]), 'Split: sizes [1,1] must be positive and sum to axis 1 length 3'],
+    [
+      'float64 convolution',
+      () => G.conv1d(g.input('x64', [1, 2, 5], 'float64'), g.input('w64', [1, 2, 2], 'float64')),
+      'Conv: onnxruntime runs Conv in float32 only, got a float64 input',
+    ],
   ])('%s', (_name, f, msg) => {
     expect(f).toThrow(msg);
   });
