@@ -9,8 +9,8 @@ namespace adex {
 
 // Rows of the per-lane coefficient matrix (SoA); same order as LANE in main/emulator/prepare.ts.
 enum Lane : int {
-  kEl = 0, kVt, kInvDt, kGlDt, kKLeak, kDm, kDw, kA, kB,
-  kVReset, kVSpike, kDrst, kRefSteps, kPause, kSigma, kIGain, kIOff, kCEl, kLaneFields
+  kEl = 0, kVt, kExpScale, kGlDt, kKLeak, kDm, kDw, kA, kB,
+  kVReset, kVSpike, kDrst, kRefSteps, kPause, kSigma, kIGain, kIOff, kCEl, kVAfter, kLaneFields
 };
 
 // Lanes simulated together in one block (state stays in L1/L2; the inner loop runs across them).

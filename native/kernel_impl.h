@@ -17,9 +17,8 @@ constexpr uint32_t kM0 = 0xD2511F53u, kM1 = 0xCD9E8D57u, kW0 = 0x9E3779B9u, kW1 
 const float kP1 = (float)0.6931469775881572, kP2 = (float)0.24022242078175388, kP3 = (float)0.055507337590391254,
             kP4 = (float)0.009671512969906863, kP5 = (float)0.001326472245223382;
 constexpr float kRoundMagic = 12582912.0f;  // 1.5 * 2^23: x + magic - magic rounds to nearest integer
-const float kLog2e = (float)1.4426950408889634;
 const float kInv1024 = (float)(1.0 / 1024.0);
-constexpr float kExpClamp = 80.0f;
+const float kYClamp = (float)(80.0 * 1.4426950408889634);  // exp argument clamp ±80, in log2 units
 
 // Philox4x32-10 for every lane of a block: counter (c0, row_start + b0 + i, stream, 0).
 #if defined(__AVX2__)
@@ -105,13 +104,12 @@ inline vu uload(const uint32_t* p) {
 }
 inline vf splat(float x) { return vf{x, x, x, x, x, x, x, x}; }
 
-// exp(x) for 8 lanes: clamp to ±80, 2^y = 2^n * 2^f with n = round(y), f in [-0.5, 0.5].
-// Same operations, in the same order, as fastExp in main/emulator/kernel.ts.
-inline vf vexp(vf x) {
-  const vf hi = splat(kExpClamp), lo = splat(-kExpClamp);
-  x = x > hi ? hi : x;
-  x = x < lo ? lo : x;
-  const vf y = x * kLog2e;
+// 2^y for 8 lanes: clamp to ±80 log2(e), 2^y = 2^n * 2^f with n = round(y), f in [-0.5, 0.5].
+// Same operations, in the same order, as fastExp2 in main/emulator/kernel.ts.
+inline vf vexp2(vf y) {
+  const vf hi = splat(kYClamp), lo = splat(-kYClamp);
+  y = y > hi ? hi : y;
+  y = y < lo ? lo : y;
   const vf t = y + kRoundMagic;
   const vf n = t - kRoundMagic;
   const vf f = y - n;
@@ -143,7 +141,8 @@ void ADEX_BLOCK_FN(const Config& cfg, const Batch& b, int64_t b0, int64_t b1, st
     const float* src = b.lanes + (int64_t)f * b.stride + b0;
     for (int64_t i = 0; i < kBlock; i++) P[f][i] = i < len ? src[i] : 0.0f;
   }
-  alignas(64) float V[kBlock], W[kBlock], R[kBlock], VP[kBlock], VF[kBlock], NZ[kBlock], SP[kBlock];
+  alignas(64) float V[kBlock], W[kBlock], R[kBlock], VP[kBlock], VF[kBlock], NZ[kBlock];
+  alignas(64) int32_t SP[kBlock];  // spike mask of the current step (-1 where a lane spiked)
   alignas(64) uint32_t U0[kBlock], U1[kBlock], U2[kBlock], U3[kBlock];
   alignas(64) uint32_t Q0[kBlock], Q1[kBlock], Q2[kBlock], Q3[kBlock];
   for (int64_t i = 0; i < kBlock; i++) {
@@ -194,7 +193,7 @@ void ADEX_BLOCK_FN(const Config& cfg, const Batch& b, int64_t b0, int64_t b1, st
       const vf el = vload(P[kEl] + i), vs = vload(P[kVSpike] + i), vr = vload(P[kVReset] + i);
       const vf rs = vload(P[kRefSteps] + i);
       const vf cur = vload(P[kIGain] + i) * cur_s + vload(P[kIOff] + i) * on_s;
-      const vf e = vexp((v - vload(P[kVt] + i)) * vload(P[kInvDt] + i));
+      const vf e = vexp2((v - vload(P[kVt] + i)) * vload(P[kExpScale] + i));
       // dm*V + (1-dm)*V_inf, split so the exponential's result passes through few operations.
       const vf v_lin = (v * vload(P[kDm] + i) + vload(P[kCEl] + i)) + vload(NZ + i) * vload(P[kSigma] + i);
       const vf drive = vload(P[kGlDt] + i) * e + (cur - w);
@@ -205,7 +204,7 @@ void ADEX_BLOCK_FN(const Config& cfg, const Batch& b, int64_t b0, int64_t b1, st
       const vf w_ref = vload(P[kPause] + i) != 0.0f ? w : w_free;
       const vi refractory = ref > 0.0f;
       const vi spiked = ~refractory & (v_free >= vs);
-      const vf v_live = spiked ? (rs > 0.0f ? vs : vr) : v_free;
+      const vf v_live = spiked ? vload(P[kVAfter] + i) : v_free;
       const vf w_live = spiked ? w_free + vload(P[kB] + i) : w_free;
       const vf r_live = spiked ? rs : splat(0.0f);
       vstore(V + i, refractory ? v_ref : v_live);
@@ -213,7 +212,7 @@ void ADEX_BLOCK_FN(const Config& cfg, const Batch& b, int64_t b0, int64_t b1, st
       vstore(R + i, refractory ? ref - 1.0f : r_live);
       vstore(VP + i, v);
       vstore(VF + i, v_free);
-      vstore(SP + i, spiked ? splat(1.0f) : splat(0.0f));
+      std::memcpy(SP + i, &spiked, sizeof spiked);
       any |= spiked;
     }
     bool fired = false;
@@ -227,7 +226,7 @@ void ADEX_BLOCK_FN(const Config& cfg, const Batch& b, int64_t b0, int64_t b1, st
         for (int j = 0; j < kW / 2; j++) acc |= word[j];
         if (acc == 0) continue;
         for (int64_t i = g; i < g + kW && i < len; i++) {
-          if (SP[i] == 0.0f) continue;
+          if (SP[i] == 0) continue;
           const float den = VF[i] - VP[i];
           float frac = den > 0.0f ? (P[kVSpike][i] - VP[i]) / den : 0.0f;
           frac = frac < 0.0f ? 0.0f : (frac > 1.0f ? 1.0f : frac);

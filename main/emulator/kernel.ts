@@ -5,7 +5,7 @@
  *
  * Per integration step of length dt (exponential Euler on the leak, see docs/emulator.md):
  *   I     = igain * I_stim(t) + ioff * on(t)
- *   V_inf = EL + (gL DeltaT exp((V - VT)/DeltaT) - w + I) / gL,  dm = exp(-dt/tau_mem)
+ *   V_inf = EL + (gL DeltaT 2^((V - VT) log2(e)/DeltaT) - w + I) / gL,  dm = exp(-dt/tau_mem)
  *   V'    = dm V + (1 - dm) V_inf + sigma * xi                        (free)
  *   V'    = V_reset + (V - V_reset) exp(-dt/tau_reset)               (refractory)
  *   w'    = a (V - EL) + (w - a (V - EL)) exp(-dt/tau_w)             (held while refractory if paused)
@@ -29,12 +29,15 @@ const LOG2E = f32(Math.LOG2E);
 const ROUND_MAGIC = 12582912;
 /** Exponent arguments are clamped to ±EXP_CLAMP (exp(80) ≈ 5.5e34 still triggers any comparator at once). */
 export const EXP_CLAMP = 80;
+const Y_CLAMP = f32(EXP_CLAMP * Math.LOG2E);
 const POW2 = new Float64Array(256).map((_, k) => 2 ** (k - 127));
 
-/** The kernel's float32 exp approximation (exported for tests). */
-export function fastExp(x: number): number {
-  const xc = x > EXP_CLAMP ? EXP_CLAMP : x < -EXP_CLAMP ? -EXP_CLAMP : x;
-  const y = f32(xc * LOG2E);
+/**
+ * The kernel's float32 2^y approximation (y = x * log2(e) gives exp(x); the kernel folds log2(e)
+ * into the per-lane coefficient 1/DeltaT). Arguments are clamped to ±EXP_CLAMP * log2(e).
+ */
+export function fastExp2(yIn: number): number {
+  const y = yIn > Y_CLAMP ? Y_CLAMP : yIn < -Y_CLAMP ? -Y_CLAMP : yIn;
   const n = f32(y + ROUND_MAGIC) - ROUND_MAGIC;
   const f = f32(y - n);
   const f2 = f32(f * f);
@@ -80,7 +83,7 @@ export function simulateLanesTs(
     const row = (r.rowOffset + start + i) >>> 0;
     const el = g(LANE.EL, i),
       vt = g(LANE.VT, i),
-      invDT = g(LANE.INV_DT, i),
+      expScale = g(LANE.EXP_SCALE, i),
       glDT = g(LANE.GL_DT, i);
     const kLeak = g(LANE.K_LEAK, i),
       cEl = g(LANE.C_EL, i),
@@ -119,7 +122,7 @@ export function simulateLanesTs(
         nz = irwinHallNormal(words[s & 3]);
       }
       const cur = f32(f32(igain * current[s]) + f32(ioff * currentOn[s]));
-      const e = fastExp(f32(f32(v - vt) * invDT));
+      const e = fastExp2(f32(f32(v - vt) * expScale));
       // dm*V + (1-dm)*V_inf, split so the exponential's result passes through few operations.
       const vLin = f32(f32(f32(v * dm) + cEl) + f32(nz * sigma));
       const drive = f32(f32(glDT * e) + f32(cur - w));

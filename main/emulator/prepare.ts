@@ -23,7 +23,7 @@ export const MEMBRANE_NOISE_MV = 0.25;
 export const LANE = {
   EL: 0,
   VT: 1,
-  INV_DT: 2,
+  EXP_SCALE: 2,
   GL_DT: 3,
   K_LEAK: 4,
   DM: 5,
@@ -39,8 +39,9 @@ export const LANE = {
   IGAIN: 15,
   IOFF: 16,
   C_EL: 17,
+  V_AFTER: 18,
 } as const;
-export const LANE_FIELDS = 18;
+export const LANE_FIELDS = 19;
 
 /** Largest trace buffer a single request may ask for (bytes of Int16 codes). */
 export const MAX_TRACE_BYTES = 2 ** 32;
@@ -383,7 +384,7 @@ export function prepareLanes(r: ResolvedRequest, start: number, end: number): Fl
     const circuit = r.circuitOf(start + i);
     lanes[LANE.EL * m + i] = v[jEl];
     lanes[LANE.VT * m + i] = v[jVt];
-    lanes[LANE.INV_DT * m + i] = 1 / dT;
+    lanes[LANE.EXP_SCALE * m + i] = Math.LOG2E / dT;
     lanes[LANE.GL_DT * m + i] = gL * dT;
     lanes[LANE.K_LEAK * m + i] = -Math.expm1(-dt / v[jTau]) / gL;
     lanes[LANE.C_EL * m + i] = -Math.expm1(-dt / v[jTau]) * v[jEl];
@@ -395,6 +396,8 @@ export function prepareLanes(r: ResolvedRequest, start: number, end: number): Fl
     lanes[LANE.V_SPIKE * m + i] = v[J_SPIKE];
     lanes[LANE.DRST * m + i] = tauReset > 0 ? Math.exp(-dt / tauReset) : 0;
     lanes[LANE.REF_STEPS * m + i] = Math.round(v[jRef] / dt);
+    // Where V goes at a spike: held at the comparator level while the reset conductance acts, or V_reset at once.
+    lanes[LANE.V_AFTER * m + i] = Math.round(v[jRef] / dt) > 0 ? v[J_SPIKE] : v[J_RESET];
     lanes[LANE.PAUSE * m + i] = v[J_PAUSE];
     // Exact Ornstein-Uhlenbeck discretization: stationary std MEMBRANE_NOISE_MV with decay dm.
     lanes[LANE.SIGMA * m + i] = r.hardware ? MEMBRANE_NOISE_MV * Math.sqrt(1 - dm * dm) : 0;
