@@ -196,6 +196,7 @@ export class Session {
     return new Promise<void>((resolve, reject) => {
       const active = new Map<number, RunCollector>();
       const results: (RunData | undefined)[] = [];
+      let order = 0; // send order of run requests
       let next = 0; // next row to send
       let delivered = 0; // rows handed to onRow
       let settled = false;
@@ -229,14 +230,21 @@ export class Session {
         // Sliding window: never more than `window` rows beyond the oldest undelivered one.
         while (next < rows.length && next < delivered + window) {
           const index = next++;
-          const c = new RunCollector(this, rows[index], index, limits, {
-            done: (data) => {
-              active.delete(c.requestId);
-              results[index] = data;
-              pump();
+          const c = new RunCollector(
+            this,
+            rows[index],
+            index,
+            limits,
+            {
+              done: (data) => {
+                active.delete(c.requestId);
+                results[index] = data;
+                pump();
+              },
+              fail: (err) => finish(err),
             },
-            fail: (err) => finish(err),
-          });
+            () => ++order,
+          );
           active.set(c.requestId, c);
           c.start();
         }
@@ -254,6 +262,14 @@ export class Session {
           if (!c) return;
           arm();
           c.onMessage(m, f);
+          // The device answers in order: a first answer to a later RUN means every earlier
+          // request has been answered in full, so a run still waiting lost its reply (or its
+          // request). Ask again now rather than after the idle timeout.
+          if ((f.flags & FrameFlag.RETRANSMIT) === 0) {
+            for (const other of [...active.values()]) {
+              if (!settled && other !== c && other.waitingSince(c.firstSent)) other.onIdle();
+            }
+          }
         },
         onNack: () => {
           for (const c of [...active.values()]) if (!settled) c.onNack();
@@ -289,6 +305,11 @@ class RunCollector {
   private finished = false;
   private readonly what: string;
   private readonly msg: Message;
+  /** Send order of the first RUN and of the latest request (RUN, repeated RUN or RESEND). */
+  firstSent = 0;
+  sentAt = 0;
+  /** Whether the final frame (RUN_DONE or ERROR) answering the latest request has arrived. */
+  answered = false;
 
   constructor(
     private readonly session: Session,
@@ -296,6 +317,7 @@ class RunCollector {
     index: number,
     private readonly limits: RunLimits,
     private readonly out: { done: (d: RunData) => void; fail: (e: Error) => void },
+    private readonly stamp: () => number,
   ) {
     this.requestId = session.allocateRequestId();
     this.what = `run of row ${index} on circuit ${p.circuit}`;
@@ -303,12 +325,25 @@ class RunCollector {
   }
 
   start(): void {
-    this.session.link.send(this.msg, { requestId: this.requestId });
+    this.send(this.msg, 0);
+    this.firstSent = this.sentAt;
+  }
+
+  /** Whether this run is still waiting for the frames of a request sent before `order`. */
+  waitingSince(order: number): boolean {
+    return !this.finished && !this.answered && this.sentAt < order;
+  }
+
+  private send(m: Message, flags: number): void {
+    this.sentAt = this.stamp();
+    this.answered = false;
+    this.session.link.send(m, { requestId: this.requestId, flags });
   }
 
   onMessage(m: Message, f: Frame): void {
     if (this.finished) return;
     this.heard = true;
+    if (m.kind === 'runDone' || m.kind === 'error') this.answered = true;
     switch (m.kind) {
       case 'traceChunk':
         if (f.seq < this.limits.maxFrames && m.offset + m.codes.length <= this.limits.maxSamples)
@@ -376,7 +411,7 @@ class RunCollector {
 
   private repeatRun(why: string): void {
     if (!this.budget(why)) return;
-    this.session.link.send(this.msg, { requestId: this.requestId, flags: FrameFlag.RETRANSMIT });
+    this.send(this.msg, FrameFlag.RETRANSMIT);
   }
 
   private missing(): number[] {
@@ -392,10 +427,7 @@ class RunCollector {
     const gaps = this.missing();
     if (gaps.length === 0) return this.complete();
     if (!this.budget(`frames ${listSeqs(gaps)} missing`)) return;
-    this.session.link.send(
-      { kind: 'resend', seqs: gaps.slice(0, MAX_RESEND_SEQS) },
-      { requestId: this.requestId },
-    );
+    this.send({ kind: 'resend', seqs: gaps.slice(0, MAX_RESEND_SEQS) }, 0);
   }
 
   private complete(): void {
