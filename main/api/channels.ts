@@ -13,6 +13,8 @@ export const CHANNELS = [
   'project:close',
   'project:summary',
   'observation:get',
+  'observation:preview',
+  'observation:import',
   'hw:ports',
   'hw:connect',
   'hw:disconnect',

@@ -33,6 +33,19 @@ export type { RecordedTrace } from './hardware.handlers.ts';
 import type { SimulationStats } from '../jobs/simulate.job.ts';
 export type { SimulationStats } from '../jobs/simulate.job.ts';
 
+/** What an observation file holds, before importing it. */
+export interface ObservationPreview {
+  path: string;
+  traces: number;
+  samples: number;
+  unit: 'codes' | 'volts';
+  sampleRate: number | null;
+  circuitId: number | null;
+  hasTrueTheta: boolean;
+  /** The first trace. */
+  trace: number[];
+}
+
 /** What the Simulate view offers by default: the seven inferred parameters and their prior box. */
 export interface SimulationDefaults {
   parameters: {
@@ -104,6 +117,20 @@ export const calls = {
   'project:close': call(none).returns<{ closed: boolean }>(),
   'project:summary': call(none).returns<ProjectSummary | null>(),
   'observation:get': call(z.object({ id }).strict()).returns<ObservationData>(),
+  'observation:preview': call(
+    z.object({ path: filePath, unit: z.enum(['codes', 'volts', 'auto']).default('auto') }).strict(),
+  ).returns<ObservationPreview>(),
+  'observation:import': call(
+    z
+      .object({
+        path: filePath,
+        name: str(200).optional(),
+        sampleRate: z.number().positive().max(1e10).optional(),
+        unit: z.enum(['codes', 'volts', 'auto']).default('auto'),
+        circuitId: z.number().int().min(0).max(511).optional(),
+      })
+      .strict(),
+  ).returns<ObservationData>(),
   'hw:ports': call(none).returns<PortInfo[]>(),
   'hw:connect': call(z.object({ path: filePath }).strict()).returns<DeviceInfo>(),
   'hw:disconnect': call(none).returns<{ disconnected: boolean }>(),

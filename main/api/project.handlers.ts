@@ -12,7 +12,8 @@ import {
   NotFoundError,
   type Project,
 } from '../store/index.ts';
-import { ApiError } from './contract.ts';
+import { importObservation, readObservationFile } from '../store/transfer.ts';
+import { ApiError, type ObservationPreview } from './contract.ts';
 import type { ObservationData, ProjectSummary } from './project.types.ts';
 
 /** Holder of the open project, shared by every area of the API. */
@@ -144,4 +145,57 @@ export function observationData(p: Project, id: number): ObservationData {
     paramNames: o.paramNames,
     circuitId: o.circuitId,
   };
+}
+
+/** Turn the file readers' errors (bad format, missing file) into invalid_argument errors. */
+function readable<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof ApiError) throw err;
+    const e = err as Error & { code?: string };
+    if (e.code === 'ENOENT') throw new ApiError('not_found', e.message);
+    throw new ApiError('invalid_argument', e.message);
+  }
+}
+
+/** What an observation file holds (first trace included), without importing it. */
+export function previewObservation(file: string, unit: 'codes' | 'volts' | 'auto'): ObservationPreview {
+  const abs = path.resolve(file);
+  if (!existsSync(abs)) throw new ApiError('not_found', `no such file: ${abs}`);
+  const c = readable(() => readObservationFile(abs, unit));
+  return {
+    path: abs,
+    traces: c.traces,
+    samples: c.samples,
+    unit: c.unit,
+    sampleRate: c.sampleRate ?? null,
+    circuitId: c.circuitId ?? null,
+    hasTrueTheta: !!c.trueTheta,
+    trace: Array.from(c.data.subarray(0, c.samples)),
+  };
+}
+
+/** Import an observation file into the project. */
+export function importObservationFile(
+  p: Project,
+  opts: {
+    path: string;
+    name?: string;
+    sampleRate?: number;
+    unit: 'codes' | 'volts' | 'auto';
+    circuitId?: number;
+  },
+): ObservationData {
+  const abs = path.resolve(opts.path);
+  if (!existsSync(abs)) throw new ApiError('not_found', `no such file: ${abs}`);
+  const obs = readable(() =>
+    importObservation(p, abs, {
+      name: opts.name,
+      sampleRate: opts.sampleRate,
+      unit: opts.unit,
+      circuitId: opts.circuitId,
+    }),
+  );
+  return observationData(p, obs.id);
 }

@@ -76,6 +76,15 @@ export function comparison(p: Project, observationId: number): ComparisonData {
       predictive,
     };
   });
+  if (!names.length && posteriors.length) {
+    // Imported recordings carry no parameter names: take them from the estimator's experiment.
+    const est = estimators.get(posteriors[0].estimatorId);
+    if (est?.experimentId != null) {
+      const exp = p.experiments.get(est.experimentId);
+      names = [...exp.prior.names];
+      prior ??= { low: [...exp.prior.low], high: [...exp.prior.high] };
+    }
+  }
   const meta = full.meta as { onset?: number };
   return {
     observation: { ...obs, onset: typeof meta.onset === 'number' ? meta.onset : null },

@@ -40,7 +40,13 @@ import type { ApiEvent, AppInfo, Envelope } from './contract.ts';
 import { ApiError } from './contract.ts';
 import { dispatch, type Handlers } from './dispatch.ts';
 import { defaultDataDir, SettingsStore } from './settings.ts';
-import { observationData, ProjectSession, summarize } from './project.handlers.ts';
+import {
+  importObservationFile,
+  observationData,
+  previewObservation,
+  ProjectSession,
+  summarize,
+} from './project.handlers.ts';
 import { hwConnect, hwDisconnect, hwPorts, hwRecord } from './hardware.handlers.ts';
 import { currentDevice } from '../bridge/index.ts';
 import {
@@ -125,6 +131,8 @@ export class Workbench {
       'project:close': async () => ({ closed: this.session.close() }),
       'project:summary': async () => (this.session.project ? summarize(this.session.project) : null),
       'observation:get': async ({ id }) => observationData(this.session.require(), id),
+      'observation:preview': async ({ path: file, unit }) => previewObservation(file, unit),
+      'observation:import': async (args) => importObservationFile(this.session.require(), args),
       'hw:ports': () => hwPorts(),
       'hw:connect': ({ path }) => hwConnect(path),
       'hw:disconnect': () => hwDisconnect(),
