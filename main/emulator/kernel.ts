@@ -24,7 +24,6 @@ const P2 = f32(0.24022242078175388);
 const P3 = f32(0.055507337590391254);
 const P4 = f32(0.009671512969906863);
 const P5 = f32(0.001326472245223382);
-const LOG2E = f32(Math.LOG2E);
 /** Adding and subtracting 1.5 * 2^23 rounds a float32 to the nearest integer (ties to even). */
 const ROUND_MAGIC = 12582912;
 /** Exponent arguments are clamped to ±EXP_CLAMP (exp(80) ≈ 5.5e34 still triggers any comparator at once). */
