@@ -32,7 +32,43 @@ const CSP = [
 ].join('; ');
 
 let win: BrowserWindow | undefined;
-const workbench = new Workbench({ transport: 'ipc', dataDir: app.getPath('userData') });
+/** Report PDFs through Electron's own printToPDF in a hidden, script-less window. */
+async function printToPdf(
+  html: string,
+  o: {
+    printBackground?: boolean;
+    displayHeaderFooter?: boolean;
+    headerTemplate?: string;
+    footerTemplate?: string;
+    preferCSSPageSize?: boolean;
+  },
+): Promise<Uint8Array> {
+  const w = new BrowserWindow({
+    show: false,
+    webPreferences: { javascript: false, sandbox: true, contextIsolation: true },
+  });
+  try {
+    w.webContents.session.webRequest.onBeforeRequest({ urls: ['http://*/*', 'https://*/*'] }, (_d, cb) =>
+      cb({ cancel: true }),
+    );
+    await w.loadURL(`data:text/html;charset=utf-8,${encodeURIComponent(html)}`);
+    return await w.webContents.printToPDF({
+      printBackground: o.printBackground ?? true,
+      displayHeaderFooter: o.displayHeaderFooter ?? false,
+      headerTemplate: o.headerTemplate,
+      footerTemplate: o.footerTemplate,
+      preferCSSPageSize: o.preferCSSPageSize ?? true,
+    });
+  } finally {
+    w.destroy();
+  }
+}
+
+const workbench = new Workbench({
+  transport: 'ipc',
+  dataDir: app.getPath('userData'),
+  pdfPrinter: printToPdf,
+});
 
 function createWindow(): BrowserWindow {
   const w = new BrowserWindow({

@@ -5,12 +5,15 @@
  */
 import { EventEmitter } from 'node:events';
 import path from 'node:path';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { appRoot } from '../paths.ts';
 import type { SimulationStats } from '../jobs/simulate.job.ts';
 import { DEFAULT_EXPERIMENT, INFERRED_PARAMETERS } from '../emulator/index.ts';
 import { DEFAULT_REGIME } from '../pipeline/regime.ts';
 import type { SimulationDefaults } from './contract.ts';
+import { renderPdf, type PdfPrinter } from '../report/pdf.ts';
+import { reportBase, writeFileAtomic } from '../report/write.ts';
+import type { ReportFiles } from '../report/write.ts';
 
 function simulationDefaults(): SimulationDefaults {
   return {
@@ -61,6 +64,11 @@ export interface WorkbenchOptions {
   /** Folder for settings (default: see defaultDataDir). */
   dataDir?: string;
   transport: AppInfo['transport'];
+  /**
+   * Prints report HTML to PDF in this process (the desktop app passes Electron's printToPDF).
+   * Without it, report jobs print with headless Chromium.
+   */
+  pdfPrinter?: PdfPrinter;
 }
 
 export class Workbench {
@@ -212,11 +220,33 @@ export class Workbench {
         const out = path.resolve(args.out);
         if (!existsSync(path.dirname(out)))
           throw new ApiError('invalid_argument', `folder ${path.dirname(out)} does not exist`);
-        const { id } = this.startJob('report', `Report ${path.basename(out)}`, 'report.job.ts', 'reportJob', {
-          projectPath: p.path,
-          ...args,
-          out,
-        });
+        const printer = args.pdf ? this.options.pdfPrinter : undefined;
+        const { id, result } = this.startJob(
+          'report',
+          `Report ${path.basename(out)}`,
+          'report.job.ts',
+          'reportJob',
+          {
+            projectPath: p.path,
+            ...args,
+            out,
+            pdf: args.pdf && !printer,
+          },
+        );
+        if (printer) {
+          // The desktop app prints in its own Chromium once the job has written the HTML.
+          void (result as Promise<{ files: ReportFiles }>)
+            .then(async ({ files }) => {
+              const pdf = await renderPdf(readFileSync(files.html, 'utf8'), printer, args.title);
+              writeFileAtomic(`${reportBase(files.html)}.pdf`, pdf);
+              this.emit({
+                type: 'log',
+                level: 'info',
+                message: `PDF written to ${reportBase(files.html)}.pdf`,
+              });
+            })
+            .catch((err: Error) => this.emit({ type: 'log', level: 'error', message: err.message }));
+        }
         return { jobId: id };
       },
       'report:html': async ({ id }) => {
