@@ -186,6 +186,23 @@ describe('BridgeDriver against the virtual device (in-memory link)', () => {
     await drv.disconnect();
   });
 
+  it('recovers a lost RUN_DONE from the order of the replies, without waiting for the idle timeout', async () => {
+    let runDones = 0;
+    const [h, d] = filteringCable(
+      (f) => !(f.type === FrameType.RUN_DONE && (f.flags & 1) === 0 && ++runDones === 2),
+    );
+    new VirtualDevice({ backend: emulator, chipSeed: 5 }).serve(d);
+    // An idle timeout longer than the test's own timeout: only the ordering rule can recover.
+    const drv = new BridgeDriver({ ...FAST, runTimeoutMs: 60_000 });
+    await drv.attach(h, 'memory');
+    const request = capmemRequest(4);
+    const got = await drv.simulate(request);
+    expect(runDones).toBeGreaterThanOrEqual(4);
+    expect(got.codes).toEqual((await emulator.simulate({ ...request, chipSeed: 5 })).codes);
+    expect(drv.stats().retransmissions).toBe(1);
+    await drv.disconnect();
+  }, 20_000);
+
   it('refuses a device that announces an unknown protocol version, naming both versions', async () => {
     const [h, d] = duplexPair();
     new VirtualDevice({ protocolVersion: 2 }).serve(d);
