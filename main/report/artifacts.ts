@@ -69,10 +69,10 @@ const count = z.number().int().nonnegative();
 // --- predictive traces --------------------------------------------------------------------
 
 const predictiveSchema = z.object({
-  n: count,
-  samples: count,
-  sampleRate: z.number().positive(),
-  unit: z.enum(['codes', 'volts']),
+  n: count.optional(),
+  samples: z.number().int().positive(),
+  sampleRate: z.number().positive().optional(),
+  unit: z.enum(['codes', 'volts']).optional(),
   spikeOffsets: z.array(count).optional(),
   spikeTimes: z.array(z.number()).optional(),
 });
@@ -115,20 +115,28 @@ export function traceUnit(unit: 'codes' | 'volts'): string {
   return unit === 'codes' ? 'MADC LSB' : 'V';
 }
 
-/** The traces of a `predictive-traces` artifact. */
-export function readPredictiveTraces(a: Artifact): Trace[] {
+/**
+ * The traces of a `predictive-traces` artifact. The pipeline's layout (json `{ samples }` and Int16
+ * codes only) is read too: the trace count then follows from the byte length and the sampling rate
+ * from `fallbackSampleRate` (the observation's).
+ */
+export function readPredictiveTraces(a: Artifact, fallbackSampleRate?: number): Trace[] {
   const j = parse(a, predictiveSchema);
-  const data =
-    j.unit === 'codes' ? typed(a, Int16Array, j.n * j.samples) : typed(a, Float32Array, j.n * j.samples);
-  if (j.spikeOffsets && j.spikeOffsets.length !== j.n + 1) {
+  const unit = j.unit ?? 'codes';
+  const width = unit === 'codes' ? 2 : 4;
+  const n = j.n ?? Math.floor((a.bytes?.byteLength ?? 0) / (width * j.samples));
+  const sampleRate = j.sampleRate ?? fallbackSampleRate;
+  if (!sampleRate) throw new ReportArtifactError(`artifact ${a.id} (${a.kind}) gives no sampling rate`);
+  const data = unit === 'codes' ? typed(a, Int16Array, n * j.samples) : typed(a, Float32Array, n * j.samples);
+  if (j.spikeOffsets && j.spikeOffsets.length !== n + 1) {
     throw new ReportArtifactError(
-      `artifact ${a.id} (${a.kind}): spikeOffsets has ${j.spikeOffsets.length} entries, expected ${j.n + 1}`,
+      `artifact ${a.id} (${a.kind}): spikeOffsets has ${j.spikeOffsets.length} entries, expected ${n + 1}`,
     );
   }
-  return Array.from({ length: j.n }, (_, i) => ({
+  return Array.from({ length: n }, (_, i) => ({
     values: Float32Array.from(data.subarray(i * j.samples, (i + 1) * j.samples)),
-    sampleRate: j.sampleRate,
-    unit: traceUnit(j.unit),
+    sampleRate,
+    unit: traceUnit(unit),
     spikeTimes:
       j.spikeOffsets && j.spikeTimes
         ? j.spikeTimes.slice(j.spikeOffsets[i], j.spikeOffsets[i + 1])
@@ -170,10 +178,39 @@ export function summaryAgreementArtifact(
   };
 }
 
+/** One row of a summary agreement as the report shows it. */
+export interface AgreementRow {
+  name: string;
+  unit: string;
+  observed: number;
+  median: number;
+  q05: number;
+  q95: number;
+}
+
+/**
+ * Summary agreement rows stored in a posterior's diagnostics by the pipeline
+ * (`diagnostics.summaries`: `SummaryAgreementRow[]`, NaN written as null); `unitOf` names each
+ * statistic's unit. Undefined when the diagnostics hold no such rows.
+ */
+export function agreementFromDiagnostics(
+  rows: unknown,
+  unitOf: (name: string) => string,
+): AgreementRow[] | undefined {
+  const r = agreementSchema.shape.rows.safeParse(rows);
+  if (!r.success || r.data.length === 0) return undefined;
+  return r.data.map((x) => ({
+    name: x.name,
+    unit: unitOf(x.name),
+    observed: x.observed,
+    median: x.q50,
+    q05: x.q05,
+    q95: x.q95,
+  }));
+}
+
 /** Rows of a `summary-agreement` artifact: name, unit, observed value and predictive median/q05/q95. */
-export function readSummaryAgreement(
-  a: Artifact,
-): { name: string; unit: string; observed: number; median: number; q05: number; q95: number }[] {
+export function readSummaryAgreement(a: Artifact): AgreementRow[] {
   const j = parse(a, agreementSchema);
   return j.rows.map((r, k) => ({
     name: r.name,
@@ -235,8 +272,8 @@ export function calibrationArtifact(
   };
 }
 
-/** A `calibration` artifact's content. */
-export function readCalibration(a: Artifact): {
+/** What a calibration artifact holds, in the report's terms. */
+export interface CalibrationContent {
   nObs: number;
   nSamples: number;
   paramNames: string[];
@@ -245,7 +282,80 @@ export function readCalibration(a: Artifact): {
   coverage: number[];
   kind?: string;
   seed?: number;
-} {
+}
+
+const curveSchema = z.object({ levels: z.array(z.number()), coverage: z.array(z.number()) });
+const pipelineCalibrationSchema = z.object({
+  hpd: curveSchema.nullable().optional(),
+  marginal: z.array(curveSchema).optional(),
+});
+const sbcRanksSchema = z.object({
+  nObs: z.number().int().positive(),
+  nSamples: z.number().int().positive(),
+  thetaDim: z.number().int().positive(),
+});
+
+/**
+ * A calibration in the pipeline's layout: a `calibration` artifact with json `{ hpd, marginal, ... }`
+ * (coverage curves) and an `sbc-ranks` artifact (json `{ nObs, nSamples, thetaDim }`, Int32 ranks)
+ * whose columns follow the experiment's parameter order `paramNames`. The joint HPD curve is used
+ * when present, else the mean of the marginal curves.
+ */
+function readPipelineCalibration(
+  a: Artifact,
+  ranksArt: Artifact | undefined,
+  paramNames: string[],
+): CalibrationContent {
+  const j = parse(a, pipelineCalibrationSchema);
+  if (!ranksArt)
+    throw new ReportArtifactError(
+      `calibration artifact ${a.id} has no 'sbc-ranks' artifact for the same estimator`,
+    );
+  const r = parse(ranksArt, sbcRanksSchema);
+  if (r.thetaDim !== paramNames.length) {
+    throw new ReportArtifactError(
+      `artifact ${ranksArt.id} (sbc-ranks) has ${r.thetaDim} parameters, the experiment ${paramNames.length}`,
+    );
+  }
+  const ranks = typed(ranksArt, Int32Array, r.nObs * r.thetaDim);
+  let levels: number[] = [];
+  let coverage: number[] = [];
+  let kind: string | undefined;
+  if (j.hpd) [levels, coverage, kind] = [j.hpd.levels, j.hpd.coverage, 'joint HPD'];
+  else if (j.marginal && j.marginal.length) {
+    levels = j.marginal[0].levels;
+    coverage = levels.map(
+      (_, i) => j.marginal!.reduce((acc, c) => acc + c.coverage[i], 0) / j.marginal!.length,
+    );
+    kind = 'marginal (mean over parameters)';
+  }
+  if (levels.length !== coverage.length) {
+    throw new ReportArtifactError(
+      `artifact ${a.id} (${a.kind}): coverage has ${levels.length} levels but ${coverage.length} values`,
+    );
+  }
+  return { nObs: r.nObs, nSamples: r.nSamples, paramNames, ranks, levels, coverage, kind };
+}
+
+/**
+ * A calibration artifact's content, in the report's layout (json with `paramNames` and `coverage`,
+ * Int32 ranks as bytes) or the pipeline's (see `readPipelineCalibration`; needs its `sbc-ranks`
+ * artifact and the experiment's parameter names).
+ */
+export function readCalibration(
+  a: Artifact,
+  pipeline?: { ranks?: Artifact; paramNames: string[] },
+): CalibrationContent {
+  const json = a.json as Record<string, unknown> | null;
+  if (
+    pipeline &&
+    json &&
+    typeof json === 'object' &&
+    ('hpd' in json || 'marginal' in json) &&
+    !('paramNames' in json)
+  ) {
+    return readPipelineCalibration(a, pipeline.ranks, pipeline.paramNames);
+  }
   const j = parse(a, calibrationSchema);
   if (j.coverage.levels.length !== j.coverage.coverage.length) {
     throw new ReportArtifactError(
@@ -270,6 +380,9 @@ export function readCalibration(a: Artifact): {
 const chipSchema = z.object({
   circuits: z.number().int().positive(),
   paramNames: z.array(z.string()).min(1),
+  /** Which per-circuit centre the first block holds; the pipeline stores means (and says `nominal`). */
+  statistic: z.enum(['median', 'mean']).optional(),
+  nominal: z.array(z.number()).optional(),
   chipSeed: z.number().optional(),
   grid: z.object({ rows: z.number().int().positive(), cols: z.number().int().positive() }).optional(),
 });
@@ -301,6 +414,7 @@ export function chipMapArtifact(
     json: {
       circuits: c.circuits,
       paramNames: c.paramNames,
+      statistic: 'median',
       ...(c.chipSeed !== undefined ? { chipSeed: c.chipSeed } : {}),
       ...(c.grid ? { grid: c.grid } : {}),
     },
@@ -308,10 +422,14 @@ export function chipMapArtifact(
   };
 }
 
-/** A `chip-map` artifact's content. */
+/**
+ * A `chip-map` artifact's content: per-circuit centres (`statistic`: medians, or means in the
+ * pipeline's layout) and standard deviations; circuits without a usable trace hold NaN.
+ */
 export function readChipMap(a: Artifact): {
   circuits: number;
   paramNames: string[];
+  statistic: 'median' | 'mean';
   medians: Float32Array;
   stds: Float32Array;
   chipSeed?: number;
@@ -320,7 +438,16 @@ export function readChipMap(a: Artifact): {
   const j = parse(a, chipSchema);
   const n = j.circuits * j.paramNames.length;
   const both = typed(a, Float32Array, 2 * n);
-  return { ...j, medians: both.slice(0, n), stds: both.slice(n) };
+  const statistic = j.statistic ?? (j.nominal ? 'mean' : 'median');
+  return {
+    circuits: j.circuits,
+    paramNames: j.paramNames,
+    statistic,
+    chipSeed: j.chipSeed,
+    grid: j.grid,
+    medians: both.slice(0, n),
+    stds: both.slice(n),
+  };
 }
 
 // --- restriction statistics ---------------------------------------------------------------
@@ -337,13 +464,15 @@ const statsSchema = z.object({
   falseNegativeRate: maybeNum,
   acceptanceRate: maybeNum,
   invalidCount: maybeNum,
+  validationFalseNegativeRate: maybeNum,
   spikeCounts: z.object({ invalid: z.number() }).partial().optional(),
+  spikeCountHistogram: z.object({ invalid: z.number() }).partial().optional(),
 });
 
 /**
  * Restriction numbers from a classifier's `stats` JSON. Accepts the names of the pipeline's
- * `RestrictionResult` (usefulAfterEstimate, spikeCounts.invalid, regime.minSpikes/maxSpikes,
- * initialSims) and the report's own (usefulAfter, invalidCount, spikeCountRange, initialCount);
+ * `RestrictionResult` and stored stats (usefulAfterEstimate, spikeCounts.invalid or
+ * spikeCountHistogram.invalid, validationFalseNegativeRate, regime.minSpikes/maxSpikes, initialSims) and the report's own (usefulAfter, invalidCount, spikeCountRange, initialCount);
  * numbers that are absent come back as NaN and show as '–'.
  */
 export function readRestrictionStats(
@@ -369,7 +498,8 @@ export function readRestrictionStats(
     falseNegativeRate: s.falseNegativeRate ?? NaN,
     threshold,
     acceptanceRate: s.acceptanceRate,
-    invalidCount: s.invalidCount ?? s.spikeCounts?.invalid,
+    invalidCount: s.invalidCount ?? s.spikeCounts?.invalid ?? s.spikeCountHistogram?.invalid,
+    validationFalseNegativeRate: s.validationFalseNegativeRate,
     classifierHash,
   };
 }

@@ -142,22 +142,25 @@ export function chipMapSection(m: ReportModel, c: ChipMap): string {
   const parts = [
     `<h3>${esc(m.estimators[i].name)}: ${c.circuits} circuits${c.chipSeed !== undefined ? `, chip seed ${c.chipSeed}` : ''}</h3>`,
   ];
+  const stat = c.statistic ?? 'median';
+  const finite = (v: Float64Array) => v.filter((x) => Number.isFinite(x));
+  const skipped = column(c.medians, p, 0).filter((x) => !Number.isFinite(x)).length;
   const rows = params.map((s, k) => {
-    const med = summarize(column(c.medians, p, k));
-    const sd = summarize(column(c.stds, p, k));
+    const med = summarize(finite(column(c.medians, p, k)));
+    const sd = summarize(finite(column(c.stds, p, k)));
     return [withUnit(s.name, s.unit), med.mean, med.std, sd.mean, med.std / sd.mean];
   });
   parts.push(
     table(
       [
         { head: 'parameter' },
-        { head: 'mean of medians', num: true },
+        { head: `mean of ${stat}s`, num: true },
         { head: 'spread across circuits (std)', num: true },
         { head: 'mean posterior std', num: true },
         { head: 'spread / posterior std', num: true },
       ],
       rows,
-      'A spread well above the posterior std is fixed-pattern mismatch the estimator resolves.',
+      `A spread well above the posterior std is fixed-pattern mismatch the estimator resolves.${skipped ? ` ${skipped} circuit(s) without a usable trace are left out (grey in the maps).` : ''}`,
     ),
   );
   parts.push('<div class="grid2">');
@@ -165,7 +168,7 @@ export function chipMapSection(m: ReportModel, c: ChipMap): string {
     parts.push(
       figure(
         heatmap({
-          title: `${s.name}: posterior median`,
+          title: `${s.name}: posterior ${stat}`,
           values: column(c.medians, p, k),
           rows: grid.rows,
           cols: grid.cols,

@@ -94,6 +94,7 @@ function simulationSection(m: ReportModel): string {
           r.usefulBefore > 0 ? `${fmt(r.usefulAfter / r.usefulBefore, 3)}×` : '–',
         ],
         ['target false-negative rate', pct(r.falseNegativeRate)],
+        ['false-negative rate on validation rows', pct(r.validationFalseNegativeRate)],
         ['classifier threshold', r.threshold],
         ['prior draws accepted', pct(r.acceptanceRate)],
       ].filter((row) => row[1] !== undefined),

@@ -62,6 +62,8 @@ export interface SimulationSetInfo {
     usefulAfter: number;
     /** Target false-negative rate of the classifier threshold (0..1). */
     falseNegativeRate: number;
+    /** False-negative rate the threshold reached on validation rows (0..1). */
+    validationFalseNegativeRate?: number;
     /** Classifier threshold on the predicted probability. */
     threshold?: number;
     /** Fraction of prior draws the restricted prior accepts (0..1). */
@@ -166,8 +168,10 @@ export interface ChipMap {
   estimatorId: string;
   /** Number of circuits (512 on one chip). */
   circuits: number;
-  /** circuits x nParams, row-major. */
+  /** circuits x nParams, row-major: per-circuit posterior medians (or means, see `statistic`); NaN for skipped circuits. */
   medians: Float32Array;
+  /** What `medians` holds (default 'median'). */
+  statistic?: 'median' | 'mean';
   stds: Float32Array;
   /** Grid used to draw the map; circuit = row * cols + col. Default 16 x 32. */
   grid?: { rows: number; cols: number };

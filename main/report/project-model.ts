@@ -10,8 +10,10 @@
  */
 import type { Estimator, Experiment, Project } from '../store/index.ts';
 import { WORKBENCH_VERSION } from '../version.ts';
+import { SUMMARY_UNITS, type SummaryName } from '../pipeline/summaries.ts';
 import {
   REPORT_ARTIFACT_KINDS,
+  agreementFromDiagnostics,
   readCalibration,
   readChipMap,
   readPredictiveTraces,
@@ -80,6 +82,9 @@ const VAL_KEYS = ['validation', 'val', 'valLoss', 'val_loss', 'validationLoss'];
 
 /** Training curve from a stored history: entries with a training and/or validation loss under common key names. */
 export function trainingCurve(history: unknown[], lossName = '−log q(θ | x)'): TrainingCurve {
+  // An ensemble stores one history per member: show the first member's.
+  if (Array.isArray(history[0]))
+    return trainingCurve(history[0] as unknown[], `${lossName}, member 1 of ${history.length}`);
   const pick = (h: unknown, keys: string[]) => {
     if (!h || typeof h !== 'object') return undefined;
     for (const k of keys) {
@@ -199,6 +204,12 @@ function resolveObservations(
   });
 }
 
+/** Display unit of a handcrafted statistic (see pipeline/summaries.ts); '' when dimensionless or unknown. */
+function statisticUnit(name: string, traceUnit: 'codes' | 'volts'): string {
+  const u = (SUMMARY_UNITS as Record<string, string | undefined>)[name as SummaryName];
+  return u === 'us' ? 'µs' : u === 'trace' ? (traceUnit === 'codes' ? 'LSB' : 'V') : '';
+}
+
 function latest<T extends { id: number }>(items: T[]): T | undefined {
   return items.reduce<T | undefined>((a, b) => (!a || b.id > a.id ? b : a), undefined);
 }
@@ -255,12 +266,14 @@ function observationReport(
     const pred = latest(
       project.artifacts.list({ kind: REPORT_ARTIFACT_KINDS.predictive, posteriorId: post.id }),
     );
-    if (pred) report.predictive[String(e.id)] = readPredictiveTraces(pred).slice(0, maxPred);
+    if (pred) report.predictive[String(e.id)] = readPredictiveTraces(pred, o.sampleRate).slice(0, maxPred);
     const agr = latest(
       project.artifacts.list({ kind: REPORT_ARTIFACT_KINDS.agreement, posteriorId: post.id }),
     );
-    if (agr) {
-      const rows = readSummaryAgreement(agr);
+    const rows = agr
+      ? readSummaryAgreement(agr)
+      : agreementFromDiagnostics(diag.summaries, (n) => statisticUnit(n, o.unit));
+    if (rows) {
       if (agreement.statistics.length === 0) {
         agreement.statistics = rows.map((r) => ({ name: r.name, unit: r.unit }));
         agreement.observed = rows.map((r) => r.observed);
@@ -306,7 +319,8 @@ export function buildReportModel(project: Project, sel: ReportSelection = {}): R
       project.artifacts.list({ kind: REPORT_ARTIFACT_KINDS.calibration, estimatorId: e.id }),
     );
     if (cal) {
-      const c = readCalibration(cal);
+      const ranks = latest(project.artifacts.list({ kind: 'sbc-ranks', estimatorId: e.id }));
+      const c = readCalibration(cal, { ranks, paramNames: names });
       calibration.push({
         estimatorId: String(e.id),
         nPosteriorSamples: c.nSamples,
@@ -326,7 +340,8 @@ export function buildReportModel(project: Project, sel: ReportSelection = {}): R
         medians: reorderColumns(c.medians, c.paramNames, names, what) as Float32Array,
         stds: reorderColumns(c.stds, c.paramNames, names, what) as Float32Array,
         grid: c.grid,
-        chipSeed: c.chipSeed,
+        chipSeed: c.chipSeed ?? (exp.backend.kind === 'emulator' ? exp.backend.chipSeed : undefined),
+        statistic: c.statistic,
       });
       hashes.push({ label: `chip map '${e.name}'`, hash: chip.contentHash });
     }
