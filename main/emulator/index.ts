@@ -38,6 +38,7 @@ export {
   MADC_USABLE_RANGE,
 } from './madc.ts';
 export { MEMBRANE_NOISE_MV } from './prepare.ts';
+export { samplePrior } from './prior.ts';
 
 /** Which kernel to run. `auto`: native when built, else TypeScript with a warning. */
 export type KernelChoice = 'auto' | 'native' | 'typescript';
