@@ -12,6 +12,7 @@
  * await post.save('copy');
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { Session, ort } from '../graph/index.ts';
 import { checkSameEstimator, ContractError, readContractModel, type PosteriorMetadata } from './contract.ts';
@@ -56,8 +57,10 @@ export class Posterior {
     checkSameEstimator(a, b, where);
     let s: Session, l: Session;
     try {
-      s = await Session.create(sampler);
-      l = await Session.create(logProb);
+      // Sampling many observations is arithmetic-bound: use the cores (training steps use one thread).
+      const threads = Math.max(1, Math.min(availableParallelism(), 4));
+      s = await Session.create(sampler, { threads });
+      l = await Session.create(logProb, { threads });
     } catch (err) {
       throw new ContractError(`${where}: onnxruntime cannot load the estimator: ${(err as Error).message}`);
     }

@@ -17,7 +17,7 @@ describe.each(KINDS)('%s density', (kind) => {
       numComponents: 4,
     });
     const post = await untrainedPosterior(est);
-    const { points, cell } = grid2d(9, 240);
+    const { points, cell } = grid2d(16, 400);
     const lp = await post.logProb(points, x);
     let mass = 0;
     const m = [0, 0, 0, 0]; // E[t1], E[t2], E[t1^2], E[t1 t2] by quadrature

@@ -10,7 +10,6 @@
  */
 import type { Tensor } from '../../graph/tensor.ts';
 import type { ParameterSet } from '../../graph/params.ts';
-import { kaimingUniform } from '../../graph/init.ts';
 import {
   abs,
   add,
@@ -27,8 +26,8 @@ import {
   square,
   sub,
 } from '../../graph/ops-elementwise.ts';
-import { cumsum, logSoftmax, logSumExp, matmul, softmax, sum } from '../../graph/ops-nn.ts';
-import { concat, fullLike, slice, squeeze, unsqueeze } from '../../graph/ops-shape.ts';
+import { cumsum, logSoftmax, logSumExp, softmax, sum } from '../../graph/ops-nn.ts';
+import { concat, fullLike, reshape, slice, squeeze, unsqueeze } from '../../graph/ops-shape.ts';
 import { linear } from '../layers.ts';
 import type { DensityModel, ModelSizes } from './model.ts';
 
@@ -53,14 +52,11 @@ export function buildMdn(p: ParameterSet, s: ModelSizes): DensityModel {
   const l2 = linear(p, 'mdn.hidden1', h, h);
   const l3 = linear(p, 'mdn.hidden2', h, h);
   const logits = linear(p, 'mdn.logits', h, k);
-  // Heads shaped [K, ..., H, out] so that outputs arrive per component without a reshape.
-  const head = (name: string, shape: number[]) => ({
-    w: p.add(`${name}.weight`, shape, kaimingUniform(h)),
-    b: p.add(`${name}.bias`, [...shape.slice(0, -2), 1, shape[shape.length - 1]], kaimingUniform(h)),
-  });
-  const means = head('mdn.means', [k, h, d]);
-  const diag = head('mdn.diag', [k, h, d]);
-  const upper = head('mdn.upper', [k, d, h, d]);
+  // Heads are plain linear layers; the context path has one dynamic axis (observations), so their
+  // outputs reshape to per-component blocks.
+  const means = linear(p, 'mdn.means', h, k * d);
+  const diag = linear(p, 'mdn.diag', h, k * d);
+  const upper = linear(p, 'mdn.upper', h, k * d * d);
   const strictUpper = new Float32Array(d * d);
   const eye = new Float32Array(d * d);
   for (let i = 0; i < d; i++) {
@@ -73,11 +69,9 @@ export function buildMdn(p: ParameterSet, s: ModelSizes): DensityModel {
   /** Mixture parameters from ctx [B, 1, E]: log weights [B,1,K], means [B,1,K,D], U [B,1,K,D,D], log|U| [B,1,K]. */
   const mixture = (ctx: Tensor) => {
     const a = relu(l3(relu(l2(relu(l1(ctx)))))); // [B, 1, H]
-    const a4 = unsqueeze(a, [2, 3]); // [B, 1, 1, 1, H]
-    const mu = squeeze(add(matmul(a4, means.w), means.b), [-2]); // [B, 1, K, D]
-    const rawDiag = squeeze(add(matmul(a4, diag.w), diag.b), [-2]); // [B, 1, K, D]
-    const a5 = unsqueeze(a, [2, 3, 4]); // [B, 1, 1, 1, 1, H]
-    const up = squeeze(add(matmul(a5, upper.w), upper.b), [-2]); // [B, 1, K, D, D]
+    const mu = reshape(means(a), [-1, 1, k, d]);
+    const rawDiag = reshape(diag(a), [-1, 1, k, d]);
+    const up = reshape(upper(a), [-1, 1, k, d, d]);
     const u = add(mul(up, maskU), mul(unsqueeze(exp(rawDiag), [-1]), eyeC));
     return { logW: logSoftmax(logits(a), -1), mu, u, logDet: sum(rawDiag, [-1]) };
   };

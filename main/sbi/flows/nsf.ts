@@ -10,8 +10,8 @@ import type { Tensor } from '../../graph/tensor.ts';
 import type { ParameterSet } from '../../graph/params.ts';
 import { kaimingUniform } from '../../graph/init.ts';
 import { add, mul, relu, sigmoid } from '../../graph/ops-elementwise.ts';
-import { matmul, sum } from '../../graph/ops-nn.ts';
-import { concat, gather, squeeze, unsqueeze } from '../../graph/ops-shape.ts';
+import { sum } from '../../graph/ops-nn.ts';
+import { concat, gather, split, unsqueeze } from '../../graph/ops-shape.ts';
 import { inversePermutation, linear, smallInit, standardNormalLogProb } from '../layers.ts';
 import type { DensityModel, ModelSizes } from './model.ts';
 import { splineForward, splineInverse, splineParamCount } from './spline.ts';
@@ -43,9 +43,9 @@ function buildCoupling(p: ParameterSet, name: string, t: number, s: ModelSizes):
   }));
   const pc = splineParamCount(s.numBins);
   const nt = transformed.length;
-  // Final layer as [nt, H, P] so the output arrives as [B, N, nt, P] without a reshape.
-  const wOut = p.add(`${name}.out.weight`, [nt, h, pc], kaimingUniform(h));
-  const bOut = p.add(`${name}.out.bias`, [nt, 1, pc], kaimingUniform(h));
+  // One output GEMM for all transformed dimensions, then [B, N, nt * P] -> [B, N, nt, P] by split and concat
+  // (a reshape cannot keep two dynamic axes, and a batched [nt, H, P] product runs as many tiny GEMMs).
+  const outLin = linear(p, `${name}.out`, h, nt * pc);
   return {
     identity,
     transformed,
@@ -56,8 +56,12 @@ function buildCoupling(p: ParameterSet, name: string, t: number, s: ModelSizes):
         const r = b.l1(relu(b.l0(relu(a))));
         a = add(a, mul(r, sigmoid(b.gate(ctx))));
       }
-      const out = add(matmul(unsqueeze(a, [2, 3]), wOut), bOut); // [B, N, nt, 1, P]
-      return squeeze(out, [-2]);
+      const out = outLin(a);
+      if (nt === 1) return unsqueeze(out, [2]);
+      return concat(
+        split(out, -1, new Array<number>(nt).fill(pc)).map((t) => unsqueeze(t, [2])),
+        2,
+      );
     },
   };
 }
