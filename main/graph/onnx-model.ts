@@ -281,7 +281,9 @@ function valueInfo(s: TensorSpec): onnxProto.onnx.IValueInfoProto {
     type: {
       tensorType: {
         elemType: ONNX_DTYPE[s.dtype],
-        shape: { dim: s.shape.map((d) => (d === -1 ? { dimParam: 'N' } : { dimValue: d })) },
+        shape: {
+          dim: s.shape.map((d, i) => (d === -1 ? { dimParam: `${s.name}_dim${i}` } : { dimValue: d })),
+        },
       },
     },
   };

@@ -15,7 +15,7 @@ import type { PrimitiveOp } from './primitives.ts';
 /** Element types a tensor can hold. Training and inference use float32; gradient checks use float64. */
 export type DType = 'float32' | 'float64' | 'int64' | 'bool';
 
-/** Static shape; `-1` marks a dynamic dimension (emitted as the symbolic dimension `N`). */
+/** Static shape; `-1` marks a dynamic dimension (emitted as a symbolic dimension named `<input>_dim<axis>`). */
 export type Shape = readonly number[];
 
 /** Attribute values a node carries (ONNX attribute names where the op has an ONNX twin). */
