@@ -102,7 +102,8 @@ export const virtualDeviceCommand: CliCommand = {
       device.on('warn', (m) => io.warn(m));
       device.once('close', onStop);
       pair?.process.once('close', onStop);
-      const hostPath = pair ? pair.hostPath : port!;
+      // With --port the host side is the other end of the link, which this process does not know.
+      const hostPath = pair ? pair.hostPath : null;
       io.result(
         {
           hostPath,
@@ -111,10 +112,10 @@ export const virtualDeviceCommand: CliCommand = {
           chipSeed: device.chipSeed,
           pid: process.pid,
         },
-        (v: { hostPath: string }) => v.hostPath,
+        (v: { hostPath: string | null; devicePath: string }) => v.hostPath ?? v.devicePath,
       );
       io.info(
-        `virtual device ${device.deviceId} serving on ${path}; connect the host to ${hostPath}; Ctrl-C to stop`,
+        `virtual device ${device.deviceId} serving on ${path}; connect the host to ${hostPath ?? 'the other end of this link'}; Ctrl-C to stop`,
       );
       await new Promise<void>((resolve) =>
         stop.signal.aborted ? resolve() : stop.signal.addEventListener('abort', () => resolve()),
