@@ -38,7 +38,14 @@ export async function runBatch(
   // Validate and prepare every row before simulating anything, so bad input fails fast and names
   // its row. Coefficients: 76 bytes per row, 3.8% of the trace memory of the default protocol.
   const lanes = prepareLanes(r, 0, n);
-  const codes = new Int16Array(n * samples);
+  let codes: Int16Array;
+  try {
+    codes = new Int16Array(n * samples);
+  } catch {
+    throw new RangeError(
+      `n = ${n} rows of ${samples} samples need ${((n * samples * 2) / 2 ** 20).toFixed(0)} MiB of traces, more than this process can allocate; split the batch`,
+    );
+  }
   const spikeCounts = new Int32Array(n);
   const parts: Float32Array[] = [];
   const { signal, onProgress } = options;
