@@ -328,6 +328,175 @@ describe('report model from a project', () => {
     }
   });
 
+  it('reads what the pipeline stores (its artifact layouts, diagnostics and stats)', () => {
+    const path = join(tempDir(), 'pipe.adexproj');
+    const w = openProject(path, { create: true });
+    const exp = w.experiments.create({
+      name: 'default step protocol',
+      stimulus: { kind: 'step', onset: 20, duration: 160, amplitude: 0.5 },
+      fixed: {},
+      prior: {
+        names: NAMES,
+        units: PARAMS.map((p) => p.unit),
+        low: PARAMS.map((p) => p.low),
+        high: PARAMS.map((p) => p.high),
+      },
+      backend: { kind: 'emulator', mode: 'hardware', chipSeed: 1 },
+      space: 'model',
+      duration: 200,
+    });
+    const clf = w.classifiers.create({
+      name: 'regime classifier',
+      experimentId: exp.id,
+      config: {},
+      onnx: Uint8Array.of(1),
+      threshold: 0.2,
+      stats: {
+        initialSims: 2000,
+        usefulBefore: 0.3,
+        usefulAfterEstimate: 0.8,
+        usefulAfter: 0.79,
+        acceptanceRate: 0.35,
+        validationFalseNegativeRate: 0.012,
+        spikeCountHistogram: { counts: [1], invalid: 4 },
+      },
+    });
+    const set = w.simulations.create({
+      name: 'restricted',
+      source: 'emulator',
+      experimentId: exp.id,
+      paramNames: NAMES,
+      samplesPerTrace: 1000,
+      sampleRate: 5e6,
+    });
+    const epoch = (e: number, t: number, v: number) => ({
+      epoch: e,
+      trainLoss: t,
+      validationLoss: v,
+      bestValidationLoss: v,
+      epochsSinceImprovement: 0,
+      stepsPerSecond: 100,
+      seconds: 1,
+    });
+    const est = w.estimators.create({
+      name: 'learned summary',
+      experimentId: exp.id,
+      classifierId: clf.id,
+      setId: set.id,
+      config: { features: 16, ensemble: 2 },
+      summaryType: 'learned',
+      status: 'trained',
+      history: [[epoch(1, 5, 5.5), epoch(2, 4, 4.2)], [epoch(1, 6, 6.1)]],
+    });
+    const obs = w.observations.create({
+      name: 'held-out 0',
+      source: 'simulated',
+      sampleRate: 5e6,
+      traces: 1,
+      samples: 1000,
+      data: codes(lifTrace(45, 1).values),
+      experimentId: exp.id,
+      trueTheta: Float32Array.from(TRUE_THETA),
+      paramNames: NAMES,
+    });
+    const rows = summaryAgreement(Float32Array.from([5, 20, 7, NaN]), [6, NaN], ['spike_count', 'isi_mean']);
+    const post = w.posteriors.create({
+      estimatorId: est.id,
+      observationId: obs.id,
+      paramNames: NAMES,
+      samples: sequenceDraws(200, A, B, 1),
+      diagnostics: { summaries: rows },
+    });
+    const pred = Int16Array.from({ length: 4000 }, (_, i) => 300 + (i % 7));
+    w.artifacts.create({
+      kind: 'predictive-traces',
+      observationId: obs.id,
+      posteriorId: post.id,
+      json: { samples: 1000, statistics: ['spike_count'] },
+      bytes: new Uint8Array(pred.buffer),
+    });
+    const curve = (c: number[]) => ({
+      levels: [0.5, 0.9],
+      coverage: c,
+      standardError: [0.05, 0.03],
+      maxError: 0.05,
+      worstSigned: -0.05,
+      nObs: 100,
+    });
+    w.artifacts.create({
+      kind: 'calibration',
+      estimatorId: est.id,
+      json: {
+        hpd: null,
+        marginal: [curve([0.45, 0.85]), curve([0.55, 0.95])],
+        sbc: { bins: 10 },
+        meanLogProb: 3.2,
+      },
+    });
+    const ranks = Int32Array.from({ length: 100 * 7 }, (_, i) => i % 51);
+    w.artifacts.create({
+      kind: 'sbc-ranks',
+      estimatorId: est.id,
+      json: { nObs: 100, nSamples: 50, thetaDim: 7 },
+      bytes: new Uint8Array(ranks.buffer),
+    });
+    const mean = new Float32Array(512 * 7).fill(1);
+    mean.fill(NaN, 7 * 5, 7 * 6); // circuit 5 skipped
+    const std = new Float32Array(512 * 7).fill(0.25);
+    w.artifacts.create({
+      kind: 'chip-map',
+      estimatorId: est.id,
+      json: {
+        circuits: 512,
+        paramNames: NAMES,
+        nominal: TRUE_THETA,
+        skipped: [5],
+        spread: [],
+        meanPosteriorStd: [],
+        inferenceSeconds: 1,
+      },
+      bytes: new Uint8Array([...new Uint8Array(mean.buffer), ...new Uint8Array(std.buffer)]),
+    });
+    w.close();
+    const project = openProject(path, { readonly: true });
+    try {
+      const m = buildReportModel(project);
+      expect(m.simulationSet).toMatchObject({ name: 'restricted', count: 0 });
+      expect(m.simulationSet!.restriction).toMatchObject({
+        initialCount: 2000,
+        usefulAfter: 0.79,
+        invalidCount: 4,
+        validationFalseNegativeRate: 0.012,
+      });
+      expect(m.estimators[0].training).toMatchObject({ train: [5, 4], validation: [5.5, 4.2], bestEpoch: 2 });
+      expect(m.estimators[0].training.lossName).toContain('member 1 of 2');
+      const o = m.observations[0];
+      expect(o.predictive[String(est.id)]).toHaveLength(4);
+      expect(o.predictive[String(est.id)][0]).toMatchObject({ sampleRate: 5e6, unit: 'MADC LSB' });
+      expect(o.summaries!.statistics).toEqual([
+        { name: 'spike_count', unit: '' },
+        { name: 'isi_mean', unit: 'µs' },
+      ]);
+      expect(o.summaries!.observed[0]).toBe(6);
+      expect(Number.isNaN(o.summaries!.observed[1])).toBe(true);
+      expect(o.summaries!.predictive[String(est.id)].median).toEqual([6, 20]);
+      expect(m.calibration[0]).toMatchObject({
+        nPosteriorSamples: 50,
+        coverage: { levels: [0.5, 0.9], kind: 'marginal (mean over parameters)' },
+      });
+      expect(m.calibration[0].coverage.empirical[0]).toBeCloseTo(0.5, 12);
+      expect(m.calibration[0].coverage.empirical[1]).toBeCloseTo(0.9, 12);
+      expect(Array.from(m.calibration[0].ranks)).toEqual(Array.from(ranks));
+      expect(m.chipMaps![0]).toMatchObject({ statistic: 'mean', chipSeed: 1 });
+      const html = renderReportHtml(m);
+      expect(html).toContain('mean of means');
+      expect(html).toContain('1 circuit(s) without a usable trace are left out');
+      expect(html).toContain('false-negative rate on validation rows');
+    } finally {
+      project.close();
+    }
+  });
+
   it('reads training losses under the usual key names', () => {
     expect(trainingCurve([{ train_loss: 3, val_loss: 4 }, { train: 2, validation: 3.5 }, 1.5])).toEqual({
       train: [3, 2, 1.5],
