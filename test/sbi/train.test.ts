@@ -6,6 +6,8 @@ import { arrayPairSource } from '../../main/sbi/data.ts';
 import { createEstimator } from '../../main/sbi/estimator.ts';
 import { train } from '../../main/sbi/train.ts';
 import { Rng } from '../../main/sbi/rng.ts';
+import { linear } from '../../main/sbi/layers.ts';
+import { tanh } from '../../main/graph/index.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'adexwb-train-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -118,5 +120,38 @@ describe('train', () => {
       /batchSize/,
     );
     expect(existsSync(join(dir, 'nothing'))).toBe(false);
+  });
+
+  it('trains an embedding network jointly and exports it inside the posterior graphs', async () => {
+    const { theta, x } = linearData(400, 9);
+    const embedding = {
+      outDim: 3,
+      description: 'linear 2->3 tanh',
+      build: (p: Parameters<typeof linear>[0], xz: Parameters<typeof tanh>[0]) =>
+        tanh(linear(p, 'embed', 2, 3)(xz)),
+    };
+    const est = createEstimator({
+      kind: 'nsf',
+      thetaDim: 2,
+      xDim: 2,
+      hiddenFeatures: 8,
+      numTransforms: 2,
+      embedding,
+    });
+    const run = await train(est, arrayPairSource(theta, x, 2, 2), { maxEpochs: 2 });
+    expect(run.metadata.config.embedding).toBe('linear 2->3 tanh');
+    const post = await run.posterior();
+    const s = await post.sample(new Float32Array([0.1, 0.2, -1, 1]), 10, { seed: 1 });
+    expect(s.length).toBe(2 * 10 * 2);
+    await post.dispose();
+    const bad = createEstimator({
+      kind: 'maf',
+      thetaDim: 2,
+      xDim: 2,
+      embedding: { ...embedding, outDim: 4 },
+    });
+    await expect(train(bad, arrayPairSource(theta, x, 2, 2), { maxEpochs: 1 })).rejects.toThrow(
+      /embedding output: expected shape \[N,4\], got \[-1,3\]/,
+    );
   });
 });
