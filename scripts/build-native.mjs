@@ -21,7 +21,10 @@ if (!gyp) {
   }
 }
 const cmd = gyp ? process.execPath : 'node-gyp';
-const args = gyp ? [gyp, 'rebuild'] : ['rebuild'];
+// Offline machines: build against the Node headers installed with Node itself when npm names none.
+const nodedir =
+  !process.env.npm_config_nodedir && existsSync('/usr/include/node/node_api.h') ? ['--nodedir=/usr'] : [];
+const args = gyp ? [gyp, 'rebuild', ...nodedir] : ['rebuild', ...nodedir];
 const res = spawnSync(cmd, args, { cwd: nativeDir, stdio: 'inherit' });
 if (res.status !== 0) {
   console.warn(

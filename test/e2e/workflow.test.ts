@@ -3,14 +3,18 @@
  * budget: new project, simulate, ... Each step checks what the view shows and saves a screenshot.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, screenshot, startServe, type Served } from './harness.ts';
+import { launchBrowser, root, screenshot, shotsDir, startServe, type Served } from './harness.ts';
 
 let served: Served;
 let browser: Browser;
 let page: Page;
 const pageErrors: string[] = [];
+const perf: Record<string, number> = {};
+let device: ChildProcess | undefined;
 
 beforeAll(async () => {
   served = await startServe();
@@ -21,9 +25,17 @@ beforeAll(async () => {
   await page.waitForSelector('nav[aria-label="Views"]');
 });
 afterAll(async () => {
+  device?.kill('SIGINT');
   await browser?.close();
   await served?.stop();
+  mkdirSync(shotsDir, { recursive: true });
+  writeFileSync(path.join(shotsDir, 'performance.json'), JSON.stringify(perf, null, 2) + '\n');
 });
+
+/** Fill a labelled number input. */
+async function fillLabel(label: string, value: string | number) {
+  await page.fill(`label:has-text("${label}") input`, String(value));
+}
 
 describe('workflow in the browser', () => {
   it('shows empty states that say what to do next', async () => {
@@ -66,6 +78,122 @@ describe('workflow in the browser', () => {
     expect(frac).toBeLessThanOrEqual(100);
     expect(await page.locator('[data-testid="sim-results"] canvas').count()).toBeGreaterThanOrEqual(2);
     await screenshot(page, 'workflow-2-simulate');
+  });
+
+  it('trains both estimators with live progress and shows their training curves', async () => {
+    await page.click('nav >> text=Train');
+    await fillLabel('Training simulations', 300);
+    await fillLabel('Max epochs', 3);
+    await fillLabel('Chip samples/circuit', 100);
+    await page.click('form button[type="submit"]:has-text("Train both estimators")');
+    await page.waitForSelector('[data-testid="job-progress"][data-state="running"]', { timeout: 60_000 });
+    await screenshot(page, 'workflow-3-training');
+    await page.waitForSelector('[data-testid="estimator"] >> nth=1', { timeout: 900_000 });
+    const names = await page.locator('[data-testid="estimator"] h2').allTextContents();
+    expect(names.join(' ')).toContain('handcrafted');
+    expect(names.join(' ')).toContain('learned');
+    expect(await page.textContent('[data-testid="restriction"]')).toMatch(
+      /Useful simulations.*\d+(\.\d+)? %/s,
+    );
+    await screenshot(page, 'workflow-4-trained');
+  });
+
+  it('infers a held-out observation with 10,000 samples per estimator', async () => {
+    await page.click('nav >> text=Infer');
+    await fillLabel('Posterior samples', 10000);
+    await fillLabel('Predictive simulations', 10);
+    const row = page.locator('[data-testid="observations"] tbody tr').first();
+    await row.locator('button:has-text("Infer")').click();
+    await page.waitForSelector('[data-testid="job-progress"][data-state="done"]', { timeout: 300_000 });
+    await expect
+      .poll(async () => Number(await row.locator('td').nth(4).textContent()), { timeout: 30_000 })
+      .toBeGreaterThanOrEqual(4);
+    await screenshot(page, 'workflow-5-infer');
+    await row.locator('button:has-text("Compare")').click();
+  });
+
+  it('compares both posteriors side by side with predictive traces and summary agreement', async () => {
+    await page.waitForSelector('[data-testid="corner-ms"]', { timeout: 60_000 });
+    const legend = await page.textContent('[data-testid="corner"] figcaption');
+    expect(legend).toContain('handcrafted summary (10000 samples)');
+    expect(legend).toContain('learned summary (10000 samples)');
+    expect(legend).toContain('true value');
+    perf.cornerPlot2x10000x7_ms = Number(
+      (await page.textContent('[data-testid="corner-ms"]'))!.match(/([\d.]+) ms/)![1],
+    );
+    expect(await page.locator('[data-testid="param-table"] tbody tr').count()).toBe(7);
+    expect(await page.locator('[data-testid="predictive"]').count()).toBe(2);
+    expect(await page.locator('[data-testid="summary-agreement"] tbody tr').count()).toBeGreaterThanOrEqual(
+      10,
+    );
+    await screenshot(page, 'workflow-6-compare');
+  });
+
+  it('shows calibration and the whole-chip maps', async () => {
+    await page.click('nav >> text=Diagnostics');
+    await page.waitForSelector('[data-testid="coverage"]', { timeout: 30_000 });
+    expect(await page.locator('[data-testid="sbc"] canvas').count()).toBe(7);
+    const table = await page.textContent('[data-testid="calibration-table"]');
+    expect(table).toContain('handcrafted');
+    expect(table).toContain('learned');
+    await page.waitForSelector('[data-testid="chip"]');
+    expect(await page.textContent('[data-testid="chip"] h2')).toContain('512 circuits');
+    expect(await page.locator('[data-testid="chip"] canvas').count()).toBe(7);
+    await screenshot(page, 'workflow-7-diagnostics');
+  });
+
+  it('creates a report and previews it in a sandboxed frame', async () => {
+    await page.click('nav >> text=Reports');
+    const out = path.join(served.home, 'e2e-report.html');
+    await page.fill('label:has-text("HTML file") input', out);
+    await page.click('form button[type="submit"]:has-text("Create report")');
+    await page.waitForSelector('[data-testid="job-progress"][data-state="done"]', { timeout: 300_000 });
+    expect(existsSync(out)).toBe(true);
+    expect(existsSync(out.replace(/\.html$/, '.pdf'))).toBe(true);
+    const html = readFileSync(out, 'utf8');
+    for (const section of [
+      'Experiment and prior',
+      'Per-observation comparison',
+      'Calibration',
+      'Whole-chip maps',
+      'Provenance',
+    ]) {
+      expect(html).toContain(section);
+    }
+    expect(html).toContain(path.join(served.home, 'e2e.adexproj'));
+    await page.locator('button:has-text("Preview")').first().click();
+    const frame = page.frameLocator('[data-testid="report-preview"]');
+    await expect.poll(() => frame.locator('h1').first().textContent(), { timeout: 30_000 }).toBeTruthy();
+    await screenshot(page, 'workflow-8-report');
+  });
+
+  it('connects to a virtual bridge device and records a test trace', async () => {
+    device = spawn(process.execPath, [path.join(root, 'bin', 'adexwb.js'), 'virtual-device', '--pty'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const hostPath = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      const timer = setTimeout(() => reject(new Error('virtual device printed no path')), 60_000);
+      device!.stdout!.on('data', (d) => {
+        out += d;
+        const m = /^(\/\S+)$/m.exec(out);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]);
+        }
+      });
+    });
+    await page.click('nav >> text=Hardware');
+    await page.fill('label:has-text("Port path") input', hostPath);
+    await page.click('form button[type="submit"]:has-text("Connect")');
+    await page.waitForSelector('[data-testid="device-info"]', { timeout: 60_000 });
+    expect(await page.textContent('[data-testid="device-info"]')).toContain('512 circuits');
+    await fillLabel('Circuit', 17);
+    await page.check('text=Keep in the project as an observation');
+    await page.click('form button[type="submit"]:has-text("Record test trace")');
+    await expect.poll(() => page.textContent('main'), { timeout: 60_000 }).toMatch(/Circuit 17: \d+ spikes/);
+    expect(await page.textContent('main')).toMatch(/Stored as observation \d+/);
+    await screenshot(page, 'workflow-9-hardware');
   });
 
   it('had no uncaught page errors', () => {
