@@ -27,6 +27,11 @@ export default tseslint.config(
     // Only the Electron entry files may import electron.
     files: ['main/**/*.ts'],
     ignores: ['main/**/*.main.ts'],
-    rules: { 'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: 'Only *.main.ts entry files import electron.' }] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'electron', message: 'Only *.main.ts entry files import electron.' }] },
+      ],
+    },
   },
 );

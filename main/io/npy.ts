@@ -9,9 +9,18 @@
  */
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 
-export type NpyDtype = 'float32' | 'float64' | 'int16' | 'int32' | 'int64' | 'uint8' | 'uint16' | 'int8' | 'bool';
+export type NpyDtype =
+  'float32' | 'float64' | 'int16' | 'int32' | 'int64' | 'uint8' | 'uint16' | 'int8' | 'bool';
 
-export type NpyData = Float32Array | Float64Array | Int16Array | Int32Array | BigInt64Array | Uint8Array | Uint16Array | Int8Array;
+export type NpyData =
+  | Float32Array
+  | Float64Array
+  | Int16Array
+  | Int32Array
+  | BigInt64Array
+  | Uint8Array
+  | Uint16Array
+  | Int8Array;
 
 export interface NpyArray {
   dtype: NpyDtype;
@@ -31,7 +40,10 @@ const DESCR: Record<NpyDtype, string> = {
   bool: '|b1',
 };
 
-const CTOR: Record<NpyDtype, { new (buf: ArrayBuffer, off: number, len: number): NpyData; BYTES_PER_ELEMENT: number }> = {
+const CTOR: Record<
+  NpyDtype,
+  { new (buf: ArrayBuffer, off: number, len: number): NpyData; BYTES_PER_ELEMENT: number }
+> = {
   float32: Float32Array,
   float64: Float64Array,
   int16: Int16Array,
@@ -57,7 +69,9 @@ export class NpyFormatError extends Error {
 export function encodeNpy(arr: NpyArray): Buffer {
   const count = arr.shape.reduce((a, b) => a * b, 1);
   if (arr.data.length !== count) {
-    throw new RangeError(`npy: data has ${arr.data.length} elements but shape [${arr.shape.join(', ')}] needs ${count}`);
+    throw new RangeError(
+      `npy: data has ${arr.data.length} elements but shape [${arr.shape.join(', ')}] needs ${count}`,
+    );
   }
   const body = Buffer.from(arr.data.buffer, arr.data.byteOffset, arr.data.byteLength);
   return Buffer.concat([encodeNpyHeader(arr.dtype, arr.shape), body]);
@@ -111,23 +125,29 @@ export function decodeNpy(bytes: Uint8Array, name = 'array'): NpyArray {
   const descr = /'descr'\s*:\s*'([^']+)'/.exec(header)?.[1];
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header)?.[1];
   const shapeMatch = /'shape'\s*:\s*\(([^)]*)\)/.exec(header);
-  if (!descr || !fortran || !shapeMatch) throw new NpyFormatError(`${name}: malformed .npy header '${header.trim()}'`);
+  if (!descr || !fortran || !shapeMatch)
+    throw new NpyFormatError(`${name}: malformed .npy header '${header.trim()}'`);
   if (fortran === 'True') {
-    throw new NpyFormatError(`${name}: Fortran-ordered arrays are not supported; save with numpy.ascontiguousarray`);
+    throw new NpyFormatError(
+      `${name}: Fortran-ordered arrays are not supported; save with numpy.ascontiguousarray`,
+    );
   }
   const shape = shapeMatch[1]
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s.length > 0)
     .map((s) => Number(s.replace(/L$/, '')));
-  if (shape.some((d) => !Number.isInteger(d) || d < 0)) throw new NpyFormatError(`${name}: bad shape (${shapeMatch[1]})`);
+  if (shape.some((d) => !Number.isInteger(d) || d < 0))
+    throw new NpyFormatError(`${name}: bad shape (${shapeMatch[1]})`);
   const dtype = dtypeFromDescr(descr, name);
   const count = shape.reduce((a, b) => a * b, 1);
   const dataOff = off + headerLen;
   const C = CTOR[dtype];
   const nbytes = count * C.BYTES_PER_ELEMENT;
   if (buf.length - dataOff < nbytes) {
-    throw new NpyFormatError(`${name}: file is truncated (needs ${nbytes} data bytes, has ${buf.length - dataOff})`);
+    throw new NpyFormatError(
+      `${name}: file is truncated (needs ${nbytes} data bytes, has ${buf.length - dataOff})`,
+    );
   }
   // Copy into a fresh, aligned buffer that the array owns.
   const own = new ArrayBuffer(nbytes);
@@ -139,7 +159,8 @@ function dtypeFromDescr(descr: string, name: string): NpyDtype {
   for (const [k, v] of Object.entries(DESCR)) {
     if (v === descr || (v.startsWith('<') && descr === '=' + v.slice(1))) return k as NpyDtype;
   }
-  if (descr.startsWith('>')) throw new NpyFormatError(`${name}: big-endian arrays (${descr}) are not supported`);
+  if (descr.startsWith('>'))
+    throw new NpyFormatError(`${name}: big-endian arrays (${descr}) are not supported`);
   throw new NpyFormatError(`${name}: unsupported dtype '${descr}'`);
 }
 
@@ -149,7 +170,9 @@ export function readNpyFile(path: string): NpyArray {
   try {
     bytes = readFileSync(path);
   } catch (err) {
-    throw new NpyFormatError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new NpyFormatError(
+      `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
   return decodeNpy(bytes, path);
 }
