@@ -263,7 +263,7 @@ function provenanceSection(m: ReportModel): string {
       dates.filter((d) => d[1] !== undefined),
     ),
     '<h3>How the numbers were computed</h3>',
-    '<p class="note">Posterior summaries from the stored draws in double precision: mean, population standard deviation (ddof = 0), quantiles by linear interpolation between order statistics (NumPy defaults); 90% interval = 5%–95% quantiles. Pairwise contours: draws binned on a 24 × 24 grid, smoothed once with a 3 × 3 binomial kernel, contour levels enclosing 68% and 95% of the binned mass. SBC band: exact binomial 99% interval of each bin count under uniform ranks.</p>',
+    '<p class="note">Posterior summaries from the stored draws in double precision: mean, population standard deviation (ddof = 0), quantiles by linear interpolation between order statistics (NumPy defaults); 90% interval = 5%–95% quantiles. Pairwise contours: draws binned on a square grid of ⌊√(n / 10)⌋ cells per side (8 to 24) over the plotted range, smoothed with a 3 × 3 binomial kernel (once, or twice below 5,000 draws), contour levels enclosing 68% and 95% of the binned mass. SBC band: exact binomial 99% interval of each bin count under uniform ranks.</p>',
   ].join('');
 }
 

@@ -146,6 +146,15 @@ export function contourPath(
   return d.join('');
 }
 
+/**
+ * Grid resolution and smoothing for `n` draws: about ten draws per cell of a uniform posterior
+ * (cells = floor(sqrt(n / 10)), between 8 and 24 per side), smoothed once, or twice below 5,000
+ * draws, so few draws give smooth contours instead of noise islands.
+ */
+export function densityGrid(n: number): { cells: number; passes: number } {
+  return { cells: Math.max(8, Math.min(24, Math.floor(Math.sqrt(n / 10)))), passes: n < 5000 ? 2 : 1 };
+}
+
 /** One estimator's draws in a corner plot. */
 export interface CornerSeries {
   label: string;
@@ -165,7 +174,7 @@ export interface CornerOptions {
   domains: [number, number][];
   series: CornerSeries[];
   trueTheta?: number[];
-  /** Panel size in px (default 96) and grid resolution (default 24). */
+  /** Panel size in px (default 96) and grid resolution (default: `densityGrid` of the smallest series). */
   panel?: number;
   grid?: number;
   bins?: number;
@@ -176,7 +185,9 @@ export function cornerPlot(o: CornerOptions): string {
   const p = o.params.length;
   const size = o.panel ?? 96;
   const gap = 6;
-  const g = o.grid ?? 24;
+  const nMin = Math.min(...o.series.map((s) => Math.floor(s.samples.length / p)));
+  const g = o.grid ?? densityGrid(nMin).cells;
+  const passes = densityGrid(nMin).passes;
   const bins = o.bins ?? 28;
   const left = 54;
   const bottom = 46;
@@ -203,7 +214,8 @@ export function cornerPlot(o: CornerOptions): string {
           axes(f, x, y, { ticks: r === p - 1, inset: 10, count: 3 }, { ticks: c === 0, inset: 6, count: 3 }),
         );
         o.series.forEach((s, si) => {
-          const grid = smooth(bin2d(cols[si][c], cols[si][r], o.domains[c], o.domains[r], g), g);
+          let grid = bin2d(cols[si][c], cols[si][r], o.domains[c], o.domains[r], g);
+          for (let k = 0; k < passes; k++) grid = smooth(grid, g);
           const [l68, l95] = hdrLevels(grid, [0.68, 0.95]);
           const toX = (u: number) => x(o.domains[c][0] + (u / g) * (o.domains[c][1] - o.domains[c][0]));
           const toY = (v: number) => y(o.domains[r][0] + (v / g) * (o.domains[r][1] - o.domains[r][0]));
