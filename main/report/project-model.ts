@@ -84,7 +84,10 @@ const VAL_KEYS = ['validation', 'val', 'valLoss', 'val_loss', 'validationLoss'];
 export function trainingCurve(history: unknown[], lossName = '−log q(θ | x)'): TrainingCurve {
   // An ensemble stores one history per member: show the first member's.
   if (Array.isArray(history[0]))
-    return trainingCurve(history[0] as unknown[], `${lossName}, member 1 of ${history.length}`);
+    return trainingCurve(
+      history[0] as unknown[],
+      history.length > 1 ? `${lossName}, member 1 of ${history.length}` : lossName,
+    );
   const pick = (h: unknown, keys: string[]) => {
     if (!h || typeof h !== 'object') return undefined;
     for (const k of keys) {
