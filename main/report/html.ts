@@ -81,7 +81,11 @@ function simulationSection(m: ReportModel): string {
   }
   parts.push(
     '<h3>Prior restriction</h3>',
-    `<p>A classifier predicts whether a parameter set gives between ${fmt(r.spikeCountRange[0])} and ${fmt(r.spikeCountRange[1])} spikes (the regime of interest); the restricted prior keeps draws it accepts.</p>`,
+    `<p>A classifier predicts whether a parameter set gives ${
+      r.spikeCountRange.every(Number.isFinite)
+        ? `between ${fmt(r.spikeCountRange[0])} and ${fmt(r.spikeCountRange[1])} spikes`
+        : 'a moderate spike count (range not recorded with the classifier)'
+    } (the regime of interest); the restricted prior keeps draws it accepts.</p>`,
     table(
       [{ head: 'quantity' }, { head: 'value', num: true }],
       [

@@ -492,6 +492,7 @@ describe('report model from a project', () => {
       expect(html).toContain('mean of means');
       expect(html).toContain('1 circuit(s) without a usable trace are left out');
       expect(html).toContain('false-negative rate on validation rows');
+      expect(html).toContain('a moderate spike count (range not recorded with the classifier)');
     } finally {
       project.close();
     }
