@@ -72,6 +72,19 @@ const str = (max = MAX_STRING) => z.string().max(max, `must be at most ${max} ch
 const none = z.object({}).strict();
 const filePath = str().min(1, 'must not be empty');
 const id = z.number().int('must be a whole number').positive('must be positive');
+const seed = z
+  .number()
+  .int()
+  .min(0)
+  .max(2 ** 31);
+/** Box prior over the seven inferred parameters, model units. */
+const priorBox = z
+  .object({ low: z.array(z.number()).length(7), high: z.array(z.number()).length(7) })
+  .strict();
+/** Spike-count range of the regime of interest. */
+const regimeRange = z
+  .object({ minSpikes: z.number().int().min(0), maxSpikes: z.number().int().min(0) })
+  .strict();
 
 function call<A extends z.ZodType>(args: A) {
   return { args, returns: <R>() => ({ args, result: undefined as unknown as R }) };
@@ -152,25 +165,11 @@ export const calls = {
       .object({
         name: str(200).min(1),
         n: z.number().int().min(1).max(2_000_000, 'at most 2,000,000 simulations per set'),
-        seed: z
-          .number()
-          .int()
-          .min(0)
-          .max(2 ** 31),
+        seed,
         mode: z.enum(['ideal', 'hardware']),
-        chipSeed: z
-          .number()
-          .int()
-          .min(0)
-          .max(2 ** 31),
-        box: z
-          .object({ low: z.array(z.number()).length(7), high: z.array(z.number()).length(7) })
-          .strict()
-          .optional(),
-        regime: z
-          .object({ minSpikes: z.number().int().min(0), maxSpikes: z.number().int().min(0) })
-          .strict()
-          .optional(),
+        chipSeed: seed,
+        box: priorBox.optional(),
+        regime: regimeRange.optional(),
       })
       .strict(),
   ).returns<{ jobId: string }>(),
@@ -180,29 +179,15 @@ export const calls = {
     z
       .object({
         sims: z.number().int().min(200, 'at least 200 simulations').max(1_000_000),
-        seed: z
-          .number()
-          .int()
-          .min(0)
-          .max(2 ** 31),
+        seed,
         mode: z.enum(['ideal', 'hardware']),
-        chipSeed: z
-          .number()
-          .int()
-          .min(0)
-          .max(2 ** 31),
+        chipSeed: seed,
         estimator: z.enum(['maf', 'nsf', 'mdn']),
         ensemble: z.number().int().min(1).max(8),
         maxEpochs: z.number().int().min(1).max(1000),
         chipSamples: z.number().int().min(0).max(100_000),
-        box: z
-          .object({ low: z.array(z.number()).length(7), high: z.array(z.number()).length(7) })
-          .strict()
-          .optional(),
-        regime: z
-          .object({ minSpikes: z.number().int().min(0), maxSpikes: z.number().int().min(0) })
-          .strict()
-          .optional(),
+        box: priorBox.optional(),
+        regime: regimeRange.optional(),
       })
       .strict(),
   ).returns<{ jobId: string }>(),

@@ -6,6 +6,7 @@
  */
 import { createEmulator } from '../emulator/index.ts';
 import { compareOnObservation } from '../pipeline/compare.ts';
+import { storeComparisonPosteriors } from '../pipeline/persist.ts';
 import {
   boxPosterior,
   ensemblePosterior,
@@ -120,36 +121,7 @@ export const inferJob: JobFunction<InferJobParams, { posteriorIds: number[] }> =
           }),
       },
     );
-    const posteriorIds: number[] = [];
-    project.transaction(() => {
-      result.estimators.forEach((o, k) => {
-        const post = project.posteriors.create({
-          estimatorId: p.estimatorIds[k],
-          observationId: obs.id,
-          paramNames: exp.paramNames,
-          samples: o.samples,
-          diagnostics: {
-            summary: o.summary,
-            contraction: o.contraction,
-            truth: o.truth,
-            spikeCount: o.predictive.spikeCount,
-            traceRmse: o.predictive.trace.meanRmse,
-            summaries: o.predictive.summaries,
-            resampled: result.observed.resampled,
-          },
-        });
-        posteriorIds.push(post.id);
-        const t = o.predictive.traces;
-        project.artifacts.create({
-          kind: 'predictive-traces',
-          name: `${obs.name}: ${o.kind} predictive traces (int16 codes)`,
-          observationId: obs.id,
-          posteriorId: post.id,
-          json: { samples: exp.samples },
-          bytes: new Uint8Array(t.buffer.slice(t.byteOffset, t.byteOffset + t.byteLength)),
-        });
-      });
-    });
+    const { posteriorIds } = storeComparisonPosteriors(project, result, obs.id, p.estimatorIds, exp.samples);
     return { posteriorIds };
   } finally {
     project.close();

@@ -11,6 +11,7 @@ import type { Project } from '../store/index.ts';
 import { SUMMARY_NAMES } from './summaries.ts';
 import { toExperimentSpec } from './experiment.ts';
 import type { PipelineResult } from './pipeline.ts';
+import type { ObservationComparison } from './compare.ts';
 
 /** Ids of what was stored. */
 export interface StoredIds {
@@ -25,6 +26,52 @@ export interface StoredIds {
 
 function toBytes(a: Float32Array | Int32Array | Float64Array): Uint8Array {
   return new Uint8Array(a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength));
+}
+
+/**
+ * Store each estimator's posterior of one compared observation, with its diagnostics and its
+ * posterior-predictive traces (Int16 codes, `samplesPerTrace` each) as a `predictive-traces`
+ * artifact. `estimatorIds[k]` is the stored id of `c.estimators[k]`. One transaction.
+ */
+export function storeComparisonPosteriors(
+  project: Project,
+  c: ObservationComparison,
+  observationId: number,
+  estimatorIds: readonly number[],
+  samplesPerTrace: number,
+): { posteriorIds: number[]; artifactIds: number[] } {
+  const out = { posteriorIds: [] as number[], artifactIds: [] as number[] };
+  project.transaction(() => {
+    c.estimators.forEach((o, e) => {
+      const p = project.posteriors.create({
+        estimatorId: estimatorIds[e],
+        observationId,
+        paramNames: c.paramNames,
+        samples: o.samples,
+        diagnostics: {
+          summary: o.summary,
+          contraction: o.contraction,
+          truth: o.truth,
+          spikeCount: o.predictive.spikeCount,
+          traceRmse: o.predictive.trace.meanRmse,
+          summaries: o.predictive.summaries,
+          resampled: c.observed.resampled,
+        },
+      });
+      out.posteriorIds.push(p.id);
+      const t = o.predictive.traces;
+      const a = project.artifacts.create({
+        kind: 'predictive-traces',
+        name: `${c.name}: ${o.kind} predictive traces (int16 codes)`,
+        observationId,
+        posteriorId: p.id,
+        json: { samples: samplesPerTrace, statistics: SUMMARY_NAMES },
+        bytes: new Uint8Array(t.buffer.slice(t.byteOffset, t.byteOffset + t.byteLength)),
+      });
+      out.artifactIds.push(a.id);
+    });
+  });
+  return out;
 }
 
 /** Write everything of `result` into `project` (each repository call is one transaction). */
@@ -167,36 +214,9 @@ export function storePipelineResult(
       meta: { onset: exp.stimulus.onset },
     });
     ids.observationIds.push(obs.id);
-    c.estimators.forEach((o, e) => {
-      const p = project.posteriors.create({
-        estimatorId: ids.estimatorIds[e],
-        observationId: obs.id,
-        paramNames: exp.paramNames,
-        samples: o.samples,
-        diagnostics: {
-          summary: o.summary,
-          contraction: o.contraction,
-          truth: o.truth,
-          spikeCount: o.predictive.spikeCount,
-          traceRmse: o.predictive.trace.meanRmse,
-          summaries: o.predictive.summaries,
-        },
-      });
-      ids.posteriorIds.push(p.id);
-      art({
-        kind: 'predictive-traces',
-        name: `${c.name}: ${o.kind} predictive traces (int16 codes)`,
-        observationId: obs.id,
-        posteriorId: p.id,
-        json: { samples: sims.result.samples, statistics: SUMMARY_NAMES },
-        bytes: new Uint8Array(
-          o.predictive.traces.buffer.slice(
-            o.predictive.traces.byteOffset,
-            o.predictive.traces.byteOffset + o.predictive.traces.byteLength,
-          ),
-        ),
-      });
-    });
+    const stored = storeComparisonPosteriors(project, c, obs.id, ids.estimatorIds, sims.result.samples);
+    ids.posteriorIds.push(...stored.posteriorIds);
+    ids.artifactIds.push(...stored.artifactIds);
   }
   art({
     kind: 'pipeline-summary',
