@@ -18,7 +18,9 @@ import {
   writeSync,
 } from 'node:fs';
 import path from 'node:path';
-import { UsageError, type CliCommand } from '../cli/command.ts';
+import { UsageError, type CliArgs, type CliCommand, type CliIO } from '../cli/command.ts';
+import { projectOption, withProjectOption } from '../store/project-option.ts';
+import type { Project } from '../store/index.ts';
 import { readNpyFile, toFloat32, writeFileAtomic, writeNpyFile } from '../io/npy.ts';
 import { WORKBENCH_VERSION } from '../version.ts';
 import {
@@ -102,8 +104,15 @@ export const simulateCommand: CliCommand = {
       choices: ['auto', 'native', 'typescript'],
     },
     threads: { type: 'integer', description: 'threads of the native kernel (default: all cores)' },
+    project: projectOption,
   },
   async run(args, io) {
+    return withProjectOption(args, (project) => simulate(args, io, project));
+  },
+};
+
+async function simulate(args: CliArgs, io: CliIO, project: Project | undefined): Promise<number> {
+  {
     const seed = args.seed as number;
     const space = args.space as 'model' | 'capmem';
     const mode = args.mode as 'ideal' | 'hardware';
@@ -151,7 +160,40 @@ export const simulateCommand: CliCommand = {
     const tmp = `${out}.tmp-${process.pid}-${Date.now()}`;
     mkdirSync(tmp, { recursive: true });
     let fd: number | undefined;
+    let setId: number | undefined;
+    let experimentId: number | undefined;
     try {
+      if (project) {
+        const names = INFERRED_PARAMETERS.map((p) => p.name);
+        const experiment = project.experiments.create({
+          name: `adexwb simulate (${space}, ${mode})`,
+          stimulus: base.stimulus,
+          fixed: { ...base.fixed },
+          prior: {
+            names,
+            units: INFERRED_PARAMETERS.map((p) => (space === 'capmem' ? 'LSB' : p.unit)),
+            low: INFERRED_PARAMETERS.map((p) => (space === 'capmem' ? p.capmemRange[0] : p.modelRange[0])),
+            high: INFERRED_PARAMETERS.map((p) => (space === 'capmem' ? p.capmemRange[1] : p.modelRange[1])),
+          },
+          backend: { kind: 'emulator', mode, chipSeed: base.chipSeed },
+          space,
+          duration: base.duration,
+          notes: `circuit ${circuit}`,
+        });
+        experimentId = experiment.id;
+        setId = project.simulations.create({
+          name:
+            args.params !== undefined
+              ? `simulated ${path.basename(args.params as string)}`
+              : `prior draws, seed ${seed}`,
+          source: 'emulator',
+          experimentId: experiment.id,
+          paramNames: names,
+          samplesPerTrace: DEFAULT_EXPERIMENT.samples,
+          sampleRate: DEFAULT_EXPERIMENT.sampleRate,
+          meta: { mode, space, seed, chipSeed: base.chipSeed, circuit, out },
+        }).id;
+      }
       const spikeCounts = new Int32Array(n);
       const samples = DEFAULT_EXPERIMENT.samples;
       fd = openSync(path.join(tmp, 'x.npy'), 'w');
@@ -183,6 +225,9 @@ export const simulateCommand: CliCommand = {
         const bytes = new Uint8Array(res.codes.buffer, res.codes.byteOffset, res.codes.byteLength);
         for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off, bytes.length - off);
         spikeCounts.set(res.spikeCounts, start);
+        if (project && setId !== undefined) {
+          project.simulations.append(setId, { ...res, theta: theta.slice(start * P, end * P), seed });
+        }
       }
       fsyncSync(fd);
       closeSync(fd);
@@ -227,11 +272,14 @@ export const simulateCommand: CliCommand = {
     } catch (err) {
       if (fd !== undefined) closeSync(fd);
       rmSync(tmp, { recursive: true, force: true });
+      // Nothing half-written: a set whose run did not finish is removed from the project again.
+      if (project && setId !== undefined) project.simulations.delete(setId);
+      if (project && experimentId !== undefined) project.experiments.delete(experimentId);
       if ((err as Error).name === 'AbortError') {
         io.warn('simulation cancelled; no output written');
         return 130;
       }
       throw err;
     }
-  },
-};
+  }
+}

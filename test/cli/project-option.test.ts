@@ -1,0 +1,74 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openProject } from '../../main/store/index.ts';
+
+const bin = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'adexwb.js');
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+describe('adexwb simulate --project', () => {
+  it('writes the simulated set into the project as well as the .npy files', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'adexwb-simproj-'));
+    dirs.push(dir);
+    const file = path.join(dir, 'p.adexproj');
+    const r = spawnSync(
+      process.execPath,
+      [bin, 'simulate', '--n', '250', '--seed', '4', '--out', path.join(dir, 'out'), '--project', file],
+      {
+        encoding: 'utf8',
+        timeout: 120_000,
+      },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    expect(existsSync(path.join(dir, 'out', 'x.npy'))).toBe(true);
+    const p = openProject(file, { readonly: true });
+    try {
+      const sets = p.simulations.list();
+      expect(sets).toHaveLength(1);
+      expect(sets[0].rows).toBe(250);
+      expect(sets[0].paramNames).toEqual(['tau_mem', 'v_reset', 'v_t', 'delta_t', 'a', 'b', 'tau_w']);
+      expect(p.experiments.list()[0].backend).toMatchObject({ kind: 'emulator', mode: 'hardware' });
+    } finally {
+      p.close();
+    }
+  });
+
+  it('leaves the project without a set when the input is bad', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'adexwb-simproj-'));
+    dirs.push(dir);
+    const file = path.join(dir, 'p.adexproj');
+    const r = spawnSync(
+      process.execPath,
+      [
+        bin,
+        'simulate',
+        '--params',
+        path.join(dir, 'missing.npy'),
+        '--out',
+        path.join(dir, 'out'),
+        '--project',
+        file,
+      ],
+      {
+        encoding: 'utf8',
+        timeout: 120_000,
+      },
+    );
+    expect(r.status).not.toBe(0);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    if (existsSync(file)) {
+      const p = openProject(file, { readonly: true });
+      try {
+        expect(p.simulations.list()).toHaveLength(0);
+      } finally {
+        p.close();
+      }
+    }
+  });
+});
