@@ -510,7 +510,7 @@ describe('report model from a project', () => {
 
 describe('adexwb report', () => {
   const run = (...args: string[]) =>
-    spawnSync(process.execPath, [BIN, 'report', ...args], { encoding: 'utf8', timeout: 60_000 });
+    spawnSync(process.execPath, [BIN, 'report', ...args], { encoding: 'utf8', timeout: 120_000 });
 
   it('writes the HTML and CSV files whose summaries match the stored draws', () => {
     const dir = tempDir();
@@ -536,7 +536,7 @@ describe('adexwb report', () => {
     expect(Number(hcTau[9])).toBeCloseTo(20 + 0.125 * 1000 * 0.05, 9);
     expect(Number(hcTau[12])).toBe(Math.fround(TRUE_THETA[6]));
     expect(readFileSync(res.samplesCsv, 'utf8').split('\n')).toHaveLength(1 + 2 * N + 1);
-  });
+  }, 300_000);
 
   it('refuses bad input with one line and exit code 2, writing nothing', () => {
     const dir = tempDir();
@@ -562,5 +562,5 @@ describe('adexwb report', () => {
     // Opening read-only may leave SQLite's -wal/-shm files; nothing else may appear.
     expect(readdirSync(dir).filter((f) => !/^lab\.adexproj(-wal|-shm)?$/.test(f))).toEqual([]);
     expect(existsSync(join(dir, 'x.html'))).toBe(false);
-  });
+  }, 300_000); // five CLI start-ups: generous on a loaded 2-core machine
 });
