@@ -12,7 +12,8 @@ import { DEFAULT_EXPERIMENT, INFERRED_PARAMETERS } from '../emulator/index.ts';
 import { DEFAULT_REGIME } from '../pipeline/regime.ts';
 import type { SimulationDefaults } from './contract.ts';
 import { renderPdf, type PdfPrinter } from '../report/pdf.ts';
-import { reportBase, writeFileAtomic } from '../report/write.ts';
+import { reportBase } from '../report/write.ts';
+import { writeFileAtomic } from '../io/npy.ts';
 import type { ReportFiles } from '../report/write.ts';
 
 function simulationDefaults(): SimulationDefaults {

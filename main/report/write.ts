@@ -7,7 +7,7 @@
  * const files = await writeReport(model, { out: 'report.html', pdf: chromiumPrinter(), csv: true });
  * // files = { html: 'report.html', pdf: 'report.pdf', samplesCsv: 'report.samples.csv', summaryCsv: 'report.summary.csv' }
  */
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { writeFileAtomic } from '../io/npy.ts';
 import { samplesCsv, summaryCsv } from './csv.ts';
 import { renderReportHtml, type RenderOptions } from './html.ts';
 import type { ReportModel } from './model.ts';
@@ -40,26 +40,6 @@ export function reportBase(out: string): string {
   return out.replace(/\.html?$/i, '');
 }
 
-/** Write `data` to `path` atomically: a temporary file in the same folder, fsync, rename. */
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
-  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-  let fd: number | undefined;
-  try {
-    fd = openSync(tmp, 'w');
-    let off = 0;
-    while (off < bytes.byteLength) off += writeSync(fd, bytes, off, bytes.byteLength - off);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
-    renameSync(tmp, path);
-  } catch (err) {
-    if (fd !== undefined) closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw err;
-  }
-}
-
 /** Render the report (and optionally PDF and CSV) and write the files; returns their paths. */
 export async function writeReport(model: ReportModel, opts: WriteReportOptions): Promise<ReportFiles> {
   const html = opts.html ?? renderReportHtml(model, opts);
@@ -75,6 +55,7 @@ export async function writeReport(model: ReportModel, opts: WriteReportOptions):
     files.summaryCsv = `${base}.summary.csv`;
     pending.push([files.samplesCsv, samplesCsv(model)], [files.summaryCsv, summaryCsv(model)]);
   }
-  for (const [path, data] of pending) writeFileAtomic(path, data);
+  for (const [path, data] of pending)
+    writeFileAtomic(path, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
   return files;
 }
