@@ -191,7 +191,12 @@ export class Workbench {
       },
       'infer:start': async (args) => {
         const p = this.session.require();
-        const trained = p.estimators.list().filter((e) => e.status === 'trained');
+        // Estimators of the pipeline carry how traces become their inputs; only those can infer a recording.
+        const trained = p.estimators
+          .list()
+          .filter(
+            (e) => e.status === 'trained' && (e.config as { features?: unknown }).features !== undefined,
+          );
         const ids = args.estimatorIds ?? trained.map((e) => e.id);
         if (!ids.length)
           throw new ApiError(

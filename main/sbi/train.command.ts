@@ -6,6 +6,7 @@ import { createEstimator } from './estimator.ts';
 import { ESTIMATOR_KINDS, type EstimatorKind } from './contract.ts';
 import { train } from './train.ts';
 import { badInputAsUsage, numberList, readMatrix } from './cli-io.ts';
+import { projectOption, withProjectOption } from '../store/project-option.ts';
 
 /** `adexwb train`: train a posterior estimator on (theta, x) arrays and save it as ONNX. */
 export const trainCommand: CliCommand = {
@@ -31,6 +32,7 @@ export const trainCommand: CliCommand = {
     units: { type: 'string', multiple: true, description: 'parameter units, one per parameter' },
     checkpoint: { type: 'string', description: 'write a checkpoint file after every epoch' },
     resume: { type: 'boolean', default: false, description: 'continue from --checkpoint' },
+    project: projectOption,
   },
   run: (args, io) =>
     badInputAsUsage(async () => {
@@ -84,7 +86,30 @@ export const trainCommand: CliCommand = {
       }
       const posterior = await run.posterior();
       await posterior.save(out);
+      const bytes = posterior.modelBytes();
       await posterior.dispose();
+      const stored = await withProjectOption(args, (project) =>
+        project?.estimators.create({
+          name: `${est.kind} on ${args.x as string}`,
+          config: {
+            estimator: est.kind,
+            thetaDim: theta.cols,
+            xDim: x.cols,
+            parameterNames: (args.names as string[] | undefined) ?? null,
+            bounds: low && high ? { low, high } : null,
+            seed: args.seed,
+            theta: args.theta,
+            x: args.x,
+            rowsUsed: run.rowsUsed,
+            rowsExcluded: run.rowsExcluded,
+          },
+          // x arrives as given features (no summary network inside the graph).
+          summaryType: 'handcrafted',
+          status: 'trained',
+          history: [run.history],
+          graphs: { 'sampler.onnx': bytes.sampler, 'log_prob.onnx': bytes.logProb },
+        }),
+      );
       io.result({
         out,
         estimator: est.kind,
@@ -94,6 +119,7 @@ export const trainCommand: CliCommand = {
         stopReason: run.stopReason,
         rowsUsed: run.rowsUsed,
         rowsExcluded: run.rowsExcluded,
+        ...(stored ? { project: args.project, estimatorId: stored.id } : {}),
       });
       return 0;
     }),

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openProject } from '../../main/store/index.ts';
+import { writeNpyFile } from '../../main/io/npy.ts';
 
 const bin = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'adexwb.js');
 const dirs: string[] = [];
@@ -69,6 +70,55 @@ describe('adexwb simulate --project', () => {
       } finally {
         p.close();
       }
+    }
+  });
+});
+
+describe('adexwb train --project', () => {
+  it('stores the trained estimator with both ONNX graphs and its history in the project', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'adexwb-trainproj-'));
+    dirs.push(dir);
+    const n = 400;
+    const theta = new Float32Array(n * 2);
+    const x = new Float32Array(n * 2);
+    for (let i = 0; i < n * 2; i++) {
+      theta[i] = Math.sin(i * 12.9898) * 0.5;
+      x[i] = theta[i] + 0.1 * Math.cos(i * 78.233);
+    }
+    writeNpyFile(path.join(dir, 'theta.npy'), { dtype: 'float32', shape: [n, 2], data: theta });
+    writeNpyFile(path.join(dir, 'x.npy'), { dtype: 'float32', shape: [n, 2], data: x });
+    const file = path.join(dir, 'p.adexproj');
+    const r = spawnSync(
+      process.execPath,
+      [
+        bin,
+        'train',
+        '--theta',
+        path.join(dir, 'theta.npy'),
+        '--x',
+        path.join(dir, 'x.npy'),
+        '--estimator',
+        'mdn',
+        '--epochs',
+        '2',
+        '--out',
+        path.join(dir, 'est'),
+        '--project',
+        file,
+        '--json',
+      ],
+      { encoding: 'utf8', timeout: 180_000 },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout) as { estimatorId: number };
+    const p = openProject(file, { readonly: true });
+    try {
+      const e = p.estimators.get(result.estimatorId);
+      expect(e.status).toBe('trained');
+      expect(e.graphNames.sort()).toEqual(['log_prob.onnx', 'sampler.onnx']);
+      expect((e.history[0] as unknown[]).length).toBe(2);
+    } finally {
+      p.close();
     }
   });
 });
