@@ -2,6 +2,7 @@ import { type CliCommand, UsageError } from '../cli/command.ts';
 import { writeNpyFile } from '../io/npy.ts';
 import { loadPosterior } from './posterior.ts';
 import { badInputAsUsage, readMatrix } from './cli-io.ts';
+import { projectOption, withProjectOption } from '../store/project-option.ts';
 
 /** `adexwb sample`: posterior samples for one or many observations. */
 export const sampleCommand: CliCommand = {
@@ -15,6 +16,10 @@ export const sampleCommand: CliCommand = {
     n: { type: 'integer', default: 1000, description: 'samples per observation' },
     out: { type: 'string', required: true, description: 'output .npy file' },
     seed: { type: 'integer', default: 0, description: 'seed of the noise' },
+    project: {
+      ...projectOption,
+      description: `${projectOption.description}; the samples are kept as a 'posterior-samples' artifact`,
+    },
   },
   run: (args, io) =>
     badInputAsUsage(async () => {
@@ -28,7 +33,28 @@ export const sampleCommand: CliCommand = {
         const d = posterior.thetaDim;
         const shape = x.shape.length === 1 ? [n, d] : [x.rows, n, d];
         writeNpyFile(args.out as string, { dtype: 'float32', shape, data: samples });
-        io.result({ out: args.out, shape, parameters: posterior.meta.parameterNames });
+        const artifact = await withProjectOption(args, (project) =>
+          project?.artifacts.create({
+            kind: 'posterior-samples',
+            name: `${args.estimator as string} given ${args.x as string}`,
+            json: {
+              shape,
+              parameters: posterior.meta.parameterNames,
+              estimator: args.estimator,
+              x: args.x,
+              xValues: Array.from(x.data),
+              seed: args.seed,
+              layout: 'float32, row-major, shape as given',
+            },
+            bytes: new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength),
+          }),
+        );
+        io.result({
+          out: args.out,
+          shape,
+          parameters: posterior.meta.parameterNames,
+          ...(artifact ? { project: args.project, artifactId: artifact.id } : {}),
+        });
       } finally {
         await posterior.dispose();
       }

@@ -74,8 +74,8 @@ describe('adexwb simulate --project', () => {
   });
 });
 
-describe('adexwb train --project', () => {
-  it('stores the trained estimator with both ONNX graphs and its history in the project', () => {
+describe('adexwb train and sample --project', () => {
+  it('stores the trained estimator (both ONNX graphs, history) and the drawn samples in the project', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'adexwb-trainproj-'));
     dirs.push(dir);
     const n = 400;
@@ -111,12 +111,41 @@ describe('adexwb train --project', () => {
     );
     expect(r.status, r.stderr).toBe(0);
     const result = JSON.parse(r.stdout) as { estimatorId: number };
+    writeNpyFile(path.join(dir, 'obs.npy'), {
+      dtype: 'float32',
+      shape: [2],
+      data: Float32Array.of(0.2, -0.1),
+    });
+    const s = spawnSync(
+      process.execPath,
+      [
+        bin,
+        'sample',
+        '--estimator',
+        path.join(dir, 'est'),
+        '--x',
+        path.join(dir, 'obs.npy'),
+        '--n',
+        '50',
+        '--out',
+        path.join(dir, 's.npy'),
+        '--project',
+        file,
+        '--json',
+      ],
+      { encoding: 'utf8', timeout: 180_000 },
+    );
+    expect(s.status, s.stderr).toBe(0);
+    const sampled = JSON.parse(s.stdout) as { artifactId: number };
     const p = openProject(file, { readonly: true });
     try {
       const e = p.estimators.get(result.estimatorId);
       expect(e.status).toBe('trained');
       expect(e.graphNames.sort()).toEqual(['log_prob.onnx', 'sampler.onnx']);
       expect((e.history[0] as unknown[]).length).toBe(2);
+      const a = p.artifacts.get(sampled.artifactId);
+      expect(a.kind).toBe('posterior-samples');
+      expect(a.bytes!.byteLength).toBe(50 * 2 * 4);
     } finally {
       p.close();
     }
