@@ -55,16 +55,26 @@ export const pipelineJob: JobFunction<PipelineJobParams, PipelineJobResult> = as
     training: { kind: p.estimator, ensemble: p.ensemble, maxEpochs: p.maxEpochs },
     ...(p.regime ? { regime: { ...p.regime, rejectSaturated: true } } : {}),
   };
+  // Validation loss per training stage so far; every progress report carries the whole curves, so
+  // the UI never misses a point when reports are throttled.
+  const curves: Record<string, { epoch: number[]; loss: number[] }> = {};
   const result = await runPipeline(createEmulator(), opts, {
     signal: ctx.signal,
     onLog: (line) => ctx.progress({ message: line }),
     onProgress: (pr) => {
       const st = STAGES.find(([prefix]) => pr.stage.startsWith(prefix));
       const within = pr.total > 0 ? Math.min(1, pr.done / pr.total) : 0;
+      if (pr.stage.startsWith('train') && pr.loss !== undefined) {
+        const c = (curves[pr.stage] ??= { epoch: [], loss: [] });
+        if (c.epoch.at(-1) !== pr.done) {
+          c.epoch.push(pr.done);
+          c.loss.push(pr.loss);
+        }
+      }
       ctx.progress({
         fraction: st ? st[1] + st[2] * within : undefined,
         message: `${pr.stage}: ${pr.done} of ${pr.total}${pr.loss !== undefined ? `, validation loss ${pr.loss.toFixed(3)}` : ''}`,
-        data: { stage: pr.stage, done: pr.done, total: pr.total, loss: pr.loss },
+        data: { stage: pr.stage, done: pr.done, total: pr.total, loss: pr.loss, curves },
       });
     },
   });

@@ -92,6 +92,8 @@ describe('workflow in the browser', () => {
     const names = await page.locator('[data-testid="estimator"] h2').allTextContents();
     expect(names.join(' ')).toContain('handcrafted');
     expect(names.join(' ')).toContain('learned');
+    // Live validation-loss curves of both estimators were drawn while training ran.
+    expect(await page.locator('canvas[aria-label="Live validation loss"]').count()).toBe(1);
     expect(await page.textContent('[data-testid="restriction"]')).toMatch(
       /Useful simulations.*\d+(\.\d+)? %/s,
     );
