@@ -156,7 +156,12 @@ export async function serve(workbench: Workbench, options: ServeOptions): Promis
 
   const handleStatic = (req: IncomingMessage, res: ServerResponse, pathname: string) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'method not allowed');
-    let rel = decodeURIComponent(pathname);
+    let rel: string;
+    try {
+      rel = decodeURIComponent(pathname);
+    } catch {
+      return send(res, 400, 'malformed path');
+    }
     if (rel === '/' || rel === '') rel = '/index.html';
     const file = path.resolve(staticDir, '.' + rel);
     if (!file.startsWith(staticDir + path.sep)) return send(res, 404, 'not found');

@@ -109,6 +109,7 @@ describe('browser-mode server', () => {
     expect((await raw('GET', '/../secret.txt', h)).status).toBe(404);
     expect((await raw('GET', '/%2e%2e/secret.txt', h)).status).toBe(404);
     expect((await raw('GET', '/assets/app.js', h)).status).toBe(200);
+    expect((await raw('GET', '/%E0%A4%A', h)).status).toBe(400);
   });
 
   it('pushes events over the WebSocket only to authenticated clients', async () => {
