@@ -9,13 +9,7 @@
  * const verdict = checkSbc(sbc); // verdict.pass, verdict.parameters[d].chi2P
  */
 import { chiSquareSurvival, ksSurvival, ksUniformStatistic } from './stats.ts';
-import {
-  checkHeldOut,
-  throwIfAborted,
-  type BatchedPosterior,
-  type DiagnosticsRunOptions,
-  type HeldOut,
-} from './types.ts';
+import type { BatchedPosterior, DiagnosticsRunOptions, HeldOut } from './types.ts';
 
 /** SBC ranks: `ranks[i * thetaDim + d]` is in 0..nSamples. */
 export interface SbcResult {
@@ -64,28 +58,19 @@ export interface SbcOptions {
   batch?: number;
 }
 
-/** Draw posterior samples for every held-out observation and rank the true parameters. */
+/**
+ * Draw posterior samples for every held-out observation and rank the true parameters: the SBC part
+ * of `runCalibration`, without the log-density passes.
+ */
 export async function runSbc(
   post: BatchedPosterior,
   data: HeldOut,
   opts: SbcOptions = {},
   run: DiagnosticsRunOptions = {},
 ): Promise<SbcResult> {
-  checkHeldOut(data, post);
-  const nSamples = opts.nSamples ?? 200;
-  const batch = opts.batch ?? 64;
-  const dim = post.thetaDim;
-  const ranks = new Int32Array(data.n * dim);
-  for (let start = 0; start < data.n; start += batch) {
-    throwIfAborted(run.signal);
-    const b = Math.min(batch, data.n - start);
-    const x = data.x.subarray(start * post.xDim, (start + b) * post.xDim);
-    const samples = await post.sample(x, nSamples);
-    const r = sbcRanks(samples, data.theta.subarray(start * dim, (start + b) * dim), b, nSamples, dim);
-    ranks.set(r, start * dim);
-    run.onProgress?.({ done: start + b, total: data.n });
-  }
-  return { nObs: data.n, nSamples, thetaDim: dim, ranks };
+  const { runCalibration } = await import('./coverage.ts');
+  return (await runCalibration(post, data, { nSamples: opts.nSamples, batch: opts.batch, hpd: false }, run))
+    .sbc;
 }
 
 /** Uniformity tests of one parameter's ranks. */
