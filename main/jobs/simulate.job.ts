@@ -2,7 +2,8 @@
  * Background job: draw parameter sets from a box prior, simulate them with the emulator in
  * batches, and append each batch atomically to a simulation set of the project. Afterwards a
  * `simulation-stats` artifact holds what the Simulate view shows: the spike-count histogram, the
- * fraction of traces in the regime of interest and a few example traces.
+ * fraction of traces in the regime of interest and a few example traces. A cancelled or failed run
+ * removes its set again, so the project never holds a set that was not finished.
  */
 import { createEmulator } from '../emulator/index.ts';
 import {
@@ -76,38 +77,45 @@ export const simulateJob: JobFunction<SimulateJobParams, SimulationStats> = asyn
     let invalid = 0;
     let inRegime = 0;
     const examples: SimulationStats['examples'] = [];
-    for (let start = 0; start < p.n; start += batch) {
-      if (ctx.signal.aborted) throw ctx.signal.reason;
-      const rows = Math.min(batch, p.n - start);
-      const theta = samplePrior(exp.box, rows, rng);
-      const sim = await simulateAndSummarize(
-        backend,
-        exp,
-        theta,
-        { seed: p.seed, rowOffset: start },
-        { signal: ctx.signal },
-      );
-      project.simulations.append(set.id, { ...sim.result, theta, seed: p.seed });
-      const h = spikeCountHistogram(sim.summaries);
-      h.counts.forEach((c, i) => (hist[i] += c));
-      invalid += h.invalid;
-      const labels = labelRegime(sim.summaries, regime);
-      for (const l of labels) inRegime += l;
-      for (let i = 0; i < rows && examples.length < 4; i++) {
-        if (!labels[i]) continue;
-        const s = sim.result;
-        examples.push({
-          theta: Array.from(theta.subarray(i * 7, i * 7 + 7)),
-          codes: Array.from(s.codes.subarray(i * s.samples, (i + 1) * s.samples)),
-          spikeTimes: Array.from(s.spikeTimes.subarray(s.spikeOffsets[i], s.spikeOffsets[i + 1])),
+    try {
+      for (let start = 0; start < p.n; start += batch) {
+        if (ctx.signal.aborted) throw ctx.signal.reason;
+        const rows = Math.min(batch, p.n - start);
+        const theta = samplePrior(exp.box, rows, rng);
+        const sim = await simulateAndSummarize(
+          backend,
+          exp,
+          theta,
+          { seed: p.seed, rowOffset: start },
+          { signal: ctx.signal },
+        );
+        project.simulations.append(set.id, { ...sim.result, theta, seed: p.seed });
+        const h = spikeCountHistogram(sim.summaries);
+        h.counts.forEach((c, i) => (hist[i] += c));
+        invalid += h.invalid;
+        const labels = labelRegime(sim.summaries, regime);
+        for (const l of labels) inRegime += l;
+        for (let i = 0; i < rows && examples.length < 4; i++) {
+          if (!labels[i]) continue;
+          const s = sim.result;
+          examples.push({
+            theta: Array.from(theta.subarray(i * 7, i * 7 + 7)),
+            codes: Array.from(s.codes.subarray(i * s.samples, (i + 1) * s.samples)),
+            spikeTimes: Array.from(s.spikeTimes.subarray(s.spikeOffsets[i], s.spikeOffsets[i + 1])),
+          });
+        }
+        ctx.progress({
+          done: start + rows,
+          total: p.n,
+          unit: 'simulations',
+          message: `${start + rows} of ${p.n} traces stored`,
         });
       }
-      ctx.progress({
-        done: start + rows,
-        total: p.n,
-        unit: 'simulations',
-        message: `${start + rows} of ${p.n} traces stored`,
-      });
+    } catch (err) {
+      // A cancelled or failed run leaves no partial set behind: its committed batches go again.
+      project.simulations.delete(set.id);
+      project.experiments.delete(experiment.id);
+      throw err;
     }
     const stats: SimulationStats = {
       setId: set.id,

@@ -53,6 +53,37 @@ describe('simulation through the API', () => {
     }
   });
 
+  it('removes the set of a cancelled simulation, so no unfinished set stays in the project', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'adexwb-sim-'));
+    dirs.push(dir);
+    const wb = new Workbench({ transport: 'local', dataDir: dir });
+    try {
+      await wb.call('project:create', { path: path.join(dir, 'p.adexproj') });
+      const res = await wb.call('sim:start', {
+        name: 'big',
+        n: 400_000,
+        seed: 1,
+        mode: 'hardware',
+        chipSeed: 1,
+      });
+      const jobId = (res as { ok: true; value: { jobId: string } }).value.jobId;
+      await expect
+        .poll(() => wb.runner.get(jobId)?.done ?? 0, { timeout: 120_000, interval: 100 })
+        .toBeGreaterThan(0);
+      expect(wb.runner.cancel(jobId)).toBe(true);
+      await expect
+        .poll(() => wb.runner.get(jobId)?.state, { timeout: 60_000, interval: 100 })
+        .toBe('cancelled');
+      const summary = await wb.call('project:summary', {});
+      expect(summary).toMatchObject({
+        ok: true,
+        value: { overview: { counts: { simulationSets: 0, simulatedTraces: 0, experiments: 0 } } },
+      });
+    } finally {
+      await wb.close();
+    }
+  });
+
   it('rejects inverted prior bounds before starting anything', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'adexwb-sim-'));
     dirs.push(dir);
