@@ -82,7 +82,8 @@ export const pipelineJob: JobFunction<PipelineJobParams, PipelineJobResult> = as
   ctx.progress({ fraction: 0.99, message: 'storing results in the project' });
   const project = openProject(p.projectPath);
   try {
-    const ids = storePipelineResult(project, result);
+    // One transaction: a failure while storing leaves none of the run in the project, never half of it.
+    const ids = project.transaction(() => storePipelineResult(project, result));
     return { ids, seconds: result.seconds };
   } finally {
     project.close();
