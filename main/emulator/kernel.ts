@@ -56,7 +56,7 @@ export interface ChunkSpikes {
 
 /**
  * Simulate `m` lanes (rows start..start+m-1 of the request) with coefficients `lanes` prepared for
- * the whole request, writing MADC codes into `codes` (m * samples, row-major).
+ * exactly those rows (prepareLanes(r, start, start + m)), writing MADC codes into `codes` (m * samples, row-major).
  */
 export function simulateLanesTs(
   r: ResolvedRequest,
@@ -77,7 +77,7 @@ export function simulateLanesTs(
   let nt = 0;
   const words = new Uint32Array(4);
   const rwords = new Uint32Array(4);
-  const g = (f: number, i: number) => lanes[f * stride + start + i];
+  const g = (f: number, i: number) => lanes[f * stride + i];
   for (let i = 0; i < m; i++) {
     const row = (r.rowOffset + start + i) >>> 0;
     const el = g(LANE.EL, i),

@@ -59,7 +59,7 @@ export function loadNative(): { addon?: NativeAddon; error?: string } {
   return cached;
 }
 
-/** Run lanes [start, start + count) of `lanes` (prepared for the whole request) on the native kernel. */
+/** Run rows [start, start + count) of the request, whose coefficients `lanes` holds, on the native kernel. */
 export async function simulateLanesNative(
   addon: NativeAddon,
   threads: number,
@@ -78,7 +78,7 @@ export async function simulateLanesNative(
       samples: r.samples,
       dt: r.dt,
       rowStart: r.rowOffset + start,
-      laneOffset: start,
+      laneOffset: 0,
       laneCount: count,
       key0: r.seedKey[0],
       key1: r.seedKey[1],

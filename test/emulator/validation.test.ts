@@ -112,6 +112,17 @@ describe('bad input', () => {
     expect(seen).toEqual([5, 10]);
   });
 
+  it('rejects a bad row in a later chunk, naming it, after earlier chunks ran', async () => {
+    const theta = priorDraws(30);
+    theta[23 * 7 + 1] = Number.NaN; // row 23 lies in the fourth chunk of 5 rows (the first is 5 rows too)
+    const seen: number[] = [];
+    const chunked = createEmulator({ kernel: 'native', chunkRows: 5 });
+    await expect(
+      chunked.simulate(defaultRequest(theta), { onProgress: ({ done }) => seen.push(done) }),
+    ).rejects.toThrow("row 23: parameter 'v_reset' is not finite (NaN)");
+    expect(seen.length).toBeLessThan(6);
+  });
+
   it('throws when the native kernel is demanded with bad options', () => {
     expect(() => createEmulator({ threads: 0 })).toThrow('threads must be an integer in 1..256, got 0');
     expect(() => createEmulator({ kernel: 'gpu' as never })).toThrow(
