@@ -114,3 +114,31 @@ describe('spline tails', () => {
     await post.dispose();
   });
 });
+
+describe('mixture density network in more dimensions', () => {
+  it('samples a single 5-D component with the covariance of its density', async () => {
+    // For one Gaussian component, 2 (log q(mean) - log q(theta)) over its own samples is chi-square
+    // with D degrees of freedom (mean D, variance 2D). A wrong inverse factor breaks that.
+    const d = 5;
+    const est = createEstimator({
+      kind: 'mdn',
+      thetaDim: d,
+      xDim: 2,
+      seed: 7,
+      hiddenFeatures: 20,
+      numComponents: 1,
+    });
+    const post = await untrainedPosterior(est);
+    const n = 20_000;
+    const s = await post.sample(x, n, { seed: 3 });
+    const mean = new Float32Array(d);
+    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += s[i * d + j] / n;
+    const [lpMean] = await post.logProb(mean, x);
+    const lp = await post.logProb(s, x);
+    let q = 0;
+    for (let i = 0; i < n; i++) q += (2 * (lpMean - lp[i])) / n;
+    // Standard error of the mean of chi-square(5) over 20k draws is sqrt(10 / 20000) = 0.022.
+    expect(Math.abs(q - d)).toBeLessThan(0.15);
+    await post.dispose();
+  });
+});

@@ -6,7 +6,8 @@
  *   log q(u) = logsumexp_k [ log pi_k + sum_i log U_k,ii - |U_k (u - mu_k)|^2 / 2 - D/2 log 2 pi ].
  *
  * Sampling: the last noise column picks the component (through the normal CDF), the first D
- * columns z give u = mu_k + U_k^-1 z by back-substitution, unrolled in the graph.
+ * columns z give u = mu_k + U_k^-1 z. U_k^-1 comes from back-substitution unrolled in the graph,
+ * once per observation and component, not per sample.
  */
 import type { Tensor } from '../../graph/tensor.ts';
 import type { ParameterSet } from '../../graph/params.ts';
@@ -26,7 +27,7 @@ import {
   square,
   sub,
 } from '../../graph/ops-elementwise.ts';
-import { cumsum, logSoftmax, logSumExp, softmax, sum } from '../../graph/ops-nn.ts';
+import { cumsum, logSoftmax, logSumExp, matmul, softmax, sum } from '../../graph/ops-nn.ts';
 import { concat, fullLike, reshape, slice, squeeze, unsqueeze } from '../../graph/ops-shape.ts';
 import { linear } from '../layers.ts';
 import type { DensityModel, ModelSizes } from './model.ts';
@@ -76,6 +77,36 @@ export function buildMdn(p: ParameterSet, s: ModelSizes): DensityModel {
     return { logW: logSoftmax(logits(a), -1), mu, u, logDet: sum(rawDiag, [-1]) };
   };
 
+  /** U^-1 of every component, row-major flattened: [B, 1, K, D * D] (back-substitution on U Y = I). */
+  const inverseFactor = (u: Tensor): Tensor => {
+    const rows: Tensor[] = new Array(d);
+    for (let i = d - 1; i >= 0; i--) {
+      const row = squeeze(slice(u, -2, i, i + 1), [-2]); // [B, 1, K, D]
+      const unit = new Float32Array(d);
+      unit[i] = 1;
+      let r: Tensor = g.constant(unit, [d]);
+      if (i < d - 1) {
+        const later = concat(rows.slice(i + 1).map((y) => unsqueeze(y, [-2])), -2); // [B, 1, K, D-i-1, D]
+        const coeff = unsqueeze(slice(row, -1, i + 1, d), [-1]); // [B, 1, K, D-i-1, 1]
+        r = sub(r, sum(mul(coeff, later), [-2]));
+      }
+      rows[i] = div(r, slice(row, -1, i, i + 1)); // row i of U^-1: [B, 1, K, D]
+    }
+    return d > 1 ? concat(rows, -1) : rows[0];
+  };
+  // Constant maps for theta_i = sum_j Y_ij z_j on flattened Y: z -> (z_j at i * D + j), and the
+  // sums over j of each row.
+  const rep = new Float32Array(d * d * d);
+  const sumR = new Float32Array(d * d * d);
+  for (let i = 0; i < d; i++) {
+    for (let j = 0; j < d; j++) {
+      rep[j * d * d + i * d + j] = 1;
+      sumR[(i * d + j) * d + i] = 1;
+    }
+  }
+  const repeatZ = g.constant(rep, [d, d * d]);
+  const sumRows = g.constant(sumR, [d * d, d]);
+
   return {
     noiseDim: d + 1,
     logProb(x, ctx) {
@@ -89,7 +120,8 @@ export function buildMdn(p: ParameterSet, s: ModelSizes): DensityModel {
       return logSumExp(comp, [-1]);
     },
     sample(noise, ctx) {
-      const m = mixture(ctx);
+      const mm = mixture(ctx);
+      const m = { ...mm, uInv: inverseFactor(mm.u) };
       const z = unsqueeze(slice(noise, -1, 0, d), [2]); // [B, N, 1, D]
       const w = normalCdf(slice(noise, -1, d, d + 1)); // [B, N, 1]
       // One-hot of the first component whose cumulative weight exceeds w.
@@ -99,20 +131,15 @@ export function buildMdn(p: ParameterSet, s: ModelSizes): DensityModel {
       const lt = cast(less(minimum(w, 0.9999999), cumFixed), 'float32'); // [B, N, K]
       const onehot =
         k > 1 ? sub(lt, concat([fullLike(slice(lt, -1, 0, 1), 0), slice(lt, -1, 0, k - 1)], -1)) : lt;
-      // Back-substitution U y = z for every component: y_i = (z_i - sum_{j>i} U_ij y_j) / U_ii.
-      const ys: Tensor[] = new Array(d);
-      for (let i = d - 1; i >= 0; i--) {
-        const row = squeeze(slice(m.u, -2, i, i + 1), [-2]); // [B, 1, K, D]
-        let r = squeeze(slice(z, -1, i, i + 1), [-1]); // [B, N, 1]
-        if (i < d - 1) {
-          const later = concat(ys.slice(i + 1), -1); // [B, N, K, D - i - 1]
-          r = sub(r, sum(mul(slice(row, -1, i + 1, d), later), [-1]));
-        }
-        const uii = squeeze(slice(row, -1, i, i + 1), [-1]); // [B, 1, K]
-        ys[i] = unsqueeze(div(r, uii), [-1]);
-      }
-      const y = d > 1 ? concat(ys, -1) : ys[0]; // [B, N, K, D]
-      return sum(mul(add(m.mu, y), unsqueeze(onehot, [-1])), [2]);
+      // theta = mu_k + U_k^-1 z for the chosen k. U^-1 is computed once per observation and
+      // component (on [B, 1, K, D, D]), then one batched MatMul with the one-hot picks each
+      // sample's mean and inverse factor; the per-sample work is two small constant MatMuls.
+      const inv = m.uInv; // [B, 1, K, D * D]
+      const table = squeeze(concat([m.mu, inv], -1), [1]); // [B, K, D + D * D]
+      const picked = matmul(onehot, table); // [B, N, D + D * D]
+      const zRep = matmul(squeeze(z, [2]), repeatZ); // [B, N, D * D]: z_j at position i * D + j
+      const y = matmul(mul(slice(picked, -1, d, d + d * d), zRep), sumRows); // [B, N, D]
+      return add(slice(picked, -1, 0, d), y);
     },
   };
 }
