@@ -7,6 +7,7 @@
  * @example
  * const r = await restrictPrior(createEmulator(), defaultExperiment(), { initialSims: 50_000 });
  * const { theta } = await sampleRestricted(r.prior, 20_000, new Rng(2));
+ * // or from simulations that already exist: await restrictFromBatch(exp, batch, { falseNegativeRate: 0.02 });
  */
 import type { SimulationBackend } from '../emulator/backend.ts';
 import { Rng } from '../sbi/rng.ts';
@@ -68,6 +69,8 @@ export interface RestrictionResult {
   usefulAfterEstimate: number;
   /** False-negative rate of the threshold on the held-out validation rows. */
   validationFalseNegativeRate: number;
+  /** Fraction of validation rows the thresholded classifier labels correctly (accept = in the regime). */
+  validationAccuracy: number;
   /** Spike-count histogram of the initial batch (last bin: 100 and more) and invalid traces. */
   spikeCounts: { counts: number[]; invalid: number };
 }
@@ -82,8 +85,6 @@ export async function restrictPrior(
   const n = opts.initialSims ?? 50_000;
   if (!Number.isInteger(n) || n < 100)
     throw new RangeError(`initialSims must be an integer >= 100, got ${n}`);
-  const fnr = opts.falseNegativeRate ?? 0.01;
-  const regime = opts.regime ?? DEFAULT_REGIME;
   const seed = opts.seed ?? 1;
   const rng = new Rng(seed);
   const theta = samplePrior(exp.box, n, rng);
@@ -95,6 +96,26 @@ export async function restrictPrior(
     { seed },
     { signal: run.signal, onProgress: (p) => run.onProgress?.({ stage: 'restriction: simulate', ...p }) },
   );
+  return restrictFromBatch(exp, initial, opts, run);
+}
+
+/**
+ * Prior restriction from simulations that already exist (e.g. a simulation set of the project):
+ * label them, train the classifier, choose its threshold and measure what it accepts.
+ * `initial.theta` must come from the box prior `exp.box`.
+ */
+export async function restrictFromBatch(
+  exp: PipelineExperiment,
+  initial: SimulatedBatch,
+  opts: Omit<RestrictionOptions, 'initialSims'> = {},
+  run: PipelineRun = {},
+): Promise<RestrictionResult> {
+  const fnr = opts.falseNegativeRate ?? 0.01;
+  const regime = opts.regime ?? DEFAULT_REGIME;
+  const seed = opts.seed ?? 1;
+  const theta = initial.theta;
+  const n = initial.summaries.n;
+  if (n < 100) throw new RangeError(`prior restriction needs at least 100 simulations, got ${n}`);
   const labels = labelRegime(initial.summaries, regime);
   const usefulBefore = regimeFraction(labels);
   const hist = spikeCountHistogram(initial.summaries, 100);
@@ -126,10 +147,13 @@ export async function restrictPrior(
   const threshold = thresholdForFalseNegativeRate(v.probabilities, v.labels, fnr);
   let pos = 0;
   let missed = 0;
+  let correct = 0;
   for (let i = 0; i < v.labels.length; i++) {
+    const accept = v.probabilities[i] >= threshold;
+    if (accept === (v.labels[i] === 1)) correct++;
     if (v.labels[i]) {
       pos++;
-      if (v.probabilities[i] < threshold) missed++;
+      if (!accept) missed++;
     }
   }
   // Acceptance and useful fraction after restriction, on all initial rows.
@@ -149,6 +173,7 @@ export async function restrictPrior(
     usefulBefore,
     usefulAfterEstimate: accepted ? acceptedUseful / accepted : 0,
     validationFalseNegativeRate: pos ? missed / pos : 0,
+    validationAccuracy: v.labels.length ? correct / v.labels.length : NaN,
     spikeCounts: { counts: Array.from(hist.counts), invalid: hist.invalid },
   };
   run.onLog?.(

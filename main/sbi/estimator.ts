@@ -18,6 +18,7 @@ import {
   mul,
   neg,
   sub,
+  squeeze,
   unsqueeze,
   type Tensor,
 } from '../graph/index.ts';
@@ -191,7 +192,13 @@ export function buildLossGraph(
 ): { loss: Tensor; params: ParameterSet } {
   const core = buildCore(est, z);
   const theta = core.g.input('theta', [-1, est.sizes.thetaDim]);
-  const lp = core.model.logProb(unsqueeze(core.zTheta(theta), [1]), core.ctx); // [B, 1]
+  // The flows work on any leading axes: training uses rank-2 [B, D] activations, which lets
+  // onnxruntime fuse each MatMul with its bias Add (it does not for rank 3). The MDN's mixture
+  // layout needs the sample axis.
+  const lp =
+    est.kind === 'mdn'
+      ? core.model.logProb(unsqueeze(core.zTheta(theta), [1]), core.ctx) // [B, 1]
+      : core.model.logProb(core.zTheta(theta), squeeze(core.ctx, [1])); // [B]
   return { loss: add(neg(mean(lp)), core.logStd), params: core.params };
 }
 

@@ -43,7 +43,7 @@ function buildCoupling(p: ParameterSet, name: string, t: number, s: ModelSizes):
   }));
   const pc = splineParamCount(s.numBins);
   const nt = transformed.length;
-  // One output GEMM for all transformed dimensions, then [B, N, nt * P] -> [B, N, nt, P] by split and concat
+  // One output GEMM for all transformed dimensions, then [..., nt * P] -> [..., nt, P] by split and concat
   // (a reshape cannot keep two dynamic axes, and a batched [nt, H, P] product runs as many tiny GEMMs).
   const outLin = linear(p, `${name}.out`, h, nt * pc);
   return {
@@ -57,10 +57,10 @@ function buildCoupling(p: ParameterSet, name: string, t: number, s: ModelSizes):
         a = add(a, mul(r, sigmoid(b.gate(ctx))));
       }
       const out = outLin(a);
-      if (nt === 1) return unsqueeze(out, [2]);
+      if (nt === 1) return unsqueeze(out, [-2]);
       return concat(
-        split(out, -1, new Array<number>(nt).fill(pc)).map((t) => unsqueeze(t, [2])),
-        2,
+        split(out, -1, new Array<number>(nt).fill(pc)).map((t) => unsqueeze(t, [-2])),
+        -2,
       );
     },
   };
