@@ -11,12 +11,14 @@
  * const x = featuresOf(learned.features, traces, spikes).x;
  * const samples = await learned.posterior.sample(x, 1000);
  */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { arrayPairSource } from '../sbi/data.ts';
 import { createEstimator } from '../sbi/estimator.ts';
 import { train, type TrainResult } from '../sbi/train.ts';
 import type { Posterior } from '../sbi/posterior.ts';
 import type { EstimatorKind } from '../sbi/contract.ts';
-import type { EpochReport } from '../sbi/checkpoint.ts';
+import { readCheckpoint, type EpochReport } from '../sbi/checkpoint.ts';
 import type { BatchedPosterior } from '../diagnostics/types.ts';
 import { throwIfAborted } from '../diagnostics/types.ts';
 import { convEmbedding, type ConvEmbeddingOptions } from './embedding.ts';
@@ -259,13 +261,30 @@ export function boxPosterior(inner: BatchedPosterior, box: Box): BatchedPosterio
   };
 }
 
-/** Train one estimator (all ensemble members) on `x` features. */
+/** Where a run keeps its training checkpoints: one file per estimator member, rewritten every epoch. */
+export interface EstimatorCheckpoints {
+  dir: string;
+  /** Continue each member from its file when there is one (a stopped run); otherwise start afresh. */
+  resume: boolean;
+}
+
+/** The checkpoint file of one ensemble member of an estimator. */
+export function checkpointFile(dir: string, kind: SummaryKind, member: number): string {
+  return path.join(dir, `${kind}-member${member}.ckpt`);
+}
+
+/**
+ * Train one estimator (all ensemble members) on `x` features. With `checkpoints`, every finished
+ * epoch is saved, and a resumed run continues each member from its last saved epoch; the result
+ * is the same as that of an uninterrupted run on the same data and settings.
+ */
 export async function trainEstimator(
   kindOfSummary: SummaryKind,
   set: TrainingSet,
   exp: PipelineExperiment,
   opts: EstimatorTrainingOptions = {},
   run: PipelineRun = {},
+  checkpoints?: EstimatorCheckpoints,
 ): Promise<TrainedEstimator> {
   const t0 = performance.now();
   const d = exp.paramNames.length;
@@ -292,16 +311,47 @@ export async function trainEstimator(
       seed,
     });
     const stage = `train ${kindOfSummary}${k > 1 ? ` (member ${m + 1}/${k})` : ''}`;
-    const res = await train(est, arrayPairSource(thetaU, x, d, xDim), {
-      maxEpochs,
-      stopAfterEpochs: opts.stopAfterEpochs ?? 8,
-      batchSize: opts.batchSize,
-      learningRate: opts.learningRate,
-      seed,
-      signal: run.signal,
-      onProgress: (r: EpochReport) =>
-        run.onProgress?.({ stage, done: r.epoch, total: maxEpochs, loss: r.validationLoss }),
-    });
+    const patience = opts.stopAfterEpochs ?? 8;
+    const report = (r: EpochReport) =>
+      run.onProgress?.({
+        stage,
+        done: r.epoch,
+        total: maxEpochs,
+        loss: r.validationLoss,
+        training: {
+          trainLoss: r.trainLoss,
+          validationLoss: r.validationLoss,
+          bestValidationLoss: r.bestValidationLoss,
+          epochsSinceImprovement: r.epochsSinceImprovement,
+          patience,
+        },
+      });
+    const file = checkpoints ? checkpointFile(checkpoints.dir, kindOfSummary, m) : undefined;
+    const resumeFrom = checkpoints?.resume && file && existsSync(file) ? file : undefined;
+    // The epochs before the stop, so live curves of a resumed run start at epoch 1.
+    if (resumeFrom) for (const r of readCheckpoint(resumeFrom).history) report(r);
+    let res: TrainResult;
+    try {
+      res = await train(est, arrayPairSource(thetaU, x, d, xDim), {
+        maxEpochs,
+        stopAfterEpochs: patience,
+        batchSize: opts.batchSize,
+        learningRate: opts.learningRate,
+        seed,
+        signal: run.signal,
+        checkpointPath: file,
+        resumeFrom,
+        onProgress: report,
+      });
+    } catch (err) {
+      if (!resumeFrom) throw err;
+      const msg = (err as Error).message;
+      throw new Error(
+        /other training data/.test(msg)
+          ? `cannot resume ${stage}: the training data differs from that of the stopped run (the simulations or the restriction changed); start a new run`
+          : `cannot resume ${stage}: ${msg}`,
+      );
+    }
     throwIfAborted(run.signal);
     run.onLog?.(
       `${stage}: ${res.epochs} epochs, best validation loss ${res.bestValidationLoss.toFixed(3)} (${res.stopReason})`,

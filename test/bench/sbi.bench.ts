@@ -1,6 +1,6 @@
 /**
  * SBI benchmark: training speed (MAF of the default size, one epoch over 100k pairs with theta 7-D,
- * x 20-D, batch 200), sampling speed (10,000 samples of one observation; 1,000 samples for each of
+ * x 20-D, batch 200; NSF and MDN for comparison), sampling speed of each (10,000 samples of one observation; 1,000 samples for each of
  * 512 observations, one call) and accuracy (mean C2ST over the 10 sbibm reference observations of
  * two_moons and gaussian_linear at 10k simulations; 100k with --with-100k). Prints one JSON document.
  *
@@ -130,6 +130,7 @@ const result: Record<string, unknown> = {
 const epochs = Number(values.epochs);
 result.maf = await speed('maf', epochs);
 result.nsf = await speed('nsf', 1);
+result.mdn = await speed('mdn', 1);
 if (!values['skip-accuracy']) {
   const kind = values.estimator as EstimatorKind;
   const acc: Record<string, unknown> = {};
