@@ -107,26 +107,31 @@ export function storePipelineResult(
     seed: undefined,
   });
   const r = result.restriction;
-  const classifier = project.classifiers.create({
-    name: 'regime classifier',
-    experimentId: experiment.id,
-    config: { hidden: r.prior.classifier.hidden, blocks: r.prior.classifier.blocks, box: r.prior.box },
-    onnx: r.prior.classifier.onnx(),
-    threshold: r.prior.threshold,
-    stats: {
-      initialSims: r.labels.length,
-      usefulBefore: r.usefulBefore,
-      usefulAfterEstimate: r.usefulAfterEstimate,
-      usefulAfter: result.usefulAfter,
-      acceptanceRate: r.prior.acceptanceRate,
-      validationFalseNegativeRate: r.validationFalseNegativeRate,
-      spikeCountHistogram: r.spikeCounts,
-    },
-  });
+  // A stored restriction (the Simulate view's step) is referenced, not stored again.
+  const classifierId =
+    'classifierId' in r
+      ? r.classifierId
+      : project.classifiers.create({
+          name: 'regime classifier',
+          experimentId: experiment.id,
+          config: { hidden: r.prior.classifier.hidden, blocks: r.prior.classifier.blocks, box: r.prior.box },
+          onnx: r.prior.classifier.onnx(),
+          threshold: r.prior.threshold,
+          stats: {
+            initialSims: r.labels.length,
+            usefulBefore: r.usefulBefore,
+            usefulAfterEstimate: r.usefulAfterEstimate,
+            usefulAfter: result.usefulAfter,
+            acceptanceRate: r.prior.acceptanceRate,
+            validationFalseNegativeRate: r.validationFalseNegativeRate,
+            validationAccuracy: r.validationAccuracy,
+            spikeCountHistogram: r.spikeCounts,
+          },
+        }).id;
   const ids: StoredIds = {
     experimentId: experiment.id,
     setId: set.id,
-    classifierId: classifier.id,
+    classifierId,
     estimatorIds: [],
     observationIds: [],
     posteriorIds: [],
@@ -146,7 +151,7 @@ export function storePipelineResult(
       name: `${est.kind} summary`,
       experimentId: experiment.id,
       setId: set.id,
-      classifierId: classifier.id,
+      classifierId,
       config: {
         features: est.features,
         ensemble: est.members.length,

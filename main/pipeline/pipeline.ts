@@ -19,6 +19,7 @@ import { compareOnObservation, type ObservationComparison } from './compare.ts';
 import {
   buildTrainingSet,
   heldOutFeatures,
+  type EstimatorCheckpoints,
   trainEstimator,
   type EstimatorTrainingOptions,
   type TrainedEstimator,
@@ -32,6 +33,7 @@ import {
 import type { PipelineRun } from './progress.ts';
 import { DEFAULT_REGIME, labelRegime, regimeFraction, type RegimeOptions } from './regime.ts';
 import { restrictPrior, sampleRestricted, type RestrictionResult } from './restriction.ts';
+import type { StoredRestriction } from './stored-restriction.ts';
 
 /** Budget and settings of a pipeline run (defaults in parentheses). */
 export interface PipelineOptions {
@@ -57,6 +59,13 @@ export interface PipelineOptions {
   /** Posterior samples per circuit in whole-chip inference (1000); 0 skips it. */
   chipSamples?: number;
   seed?: number;
+  /**
+   * A restriction trained before (the Simulate view's step): used instead of training one. Its box
+   * must be the experiment's box; its regime is the run's regime unless `regime` is given.
+   */
+  restriction?: StoredRestriction;
+  /** Save training checkpoints here (and continue from them when `resume` is set). */
+  checkpoints?: EstimatorCheckpoints;
 }
 
 /** What one estimator achieved. */
@@ -86,7 +95,8 @@ export interface EstimatorReport {
 /** Everything a pipeline run produced. */
 export interface PipelineResult {
   experiment: PipelineExperiment;
-  restriction: RestrictionResult;
+  /** Trained in this run, or the stored restriction the run used (it has a `classifierId`). */
+  restriction: RestrictionResult | StoredRestriction;
   /** Fraction of restricted-prior training simulations inside the regime (measured). */
   usefulAfter: number;
   trainingRows: number;
@@ -115,7 +125,15 @@ export async function runPipeline(
   if (!Number.isInteger(sims) || sims < 200)
     throw new RangeError(`sims must be an integer >= 200, got ${sims}`);
   const seed = opts.seed ?? 1;
-  const regime = opts.regime ?? DEFAULT_REGIME;
+  const stored = opts.restriction;
+  const regime = opts.regime ?? (stored ? { ...DEFAULT_REGIME, ...stored.regime } : DEFAULT_REGIME);
+  if (
+    stored &&
+    stored.prior.box.low.some((v, j) => v !== exp.box.low[j] || stored.prior.box.high[j] !== exp.box.high[j])
+  )
+    throw new Error(
+      `the stored restriction ${stored.classifierId} was trained on another prior box than this run's; train a restriction for this box first`,
+    );
   const seconds: Record<string, number> = {};
   let t = performance.now();
   const lap = (name: string) => {
@@ -126,12 +144,15 @@ export async function runPipeline(
 
   // 1. Prior restriction.
   const initialSims = opts.initialSims ?? Math.max(2000, Math.min(50_000, Math.round(2.5 * sims)));
-  const restriction = await restrictPrior(
-    backend,
-    exp,
-    { initialSims, regime, falseNegativeRate: opts.falseNegativeRate, seed },
-    run,
-  );
+  const restriction =
+    stored ??
+    (await restrictPrior(
+      backend,
+      exp,
+      { initialSims, regime, falseNegativeRate: opts.falseNegativeRate, seed },
+      run,
+    ));
+  if (stored) run.onLog?.(`using the stored prior restriction ${stored.classifierId}`);
   lap('restriction');
 
   // 2. Training and held-out simulations from the restricted prior.
@@ -165,7 +186,7 @@ export async function runPipeline(
   // 3. Both estimators, same density estimator and budget.
   const estimators: TrainedEstimator[] = [];
   for (const kind of ['handcrafted', 'learned'] as const) {
-    estimators.push(await trainEstimator(kind, set, exp, { seed, ...opts.training }, run));
+    estimators.push(await trainEstimator(kind, set, exp, { seed, ...opts.training }, run, opts.checkpoints));
     lap(`train ${kind}`);
   }
 
