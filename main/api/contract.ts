@@ -32,6 +32,10 @@ export type { DeviceInfo, PortInfo } from '../bridge/index.ts';
 export type { RecordedTrace } from './hardware.handlers.ts';
 import type { SimulationStats } from '../jobs/simulate.job.ts';
 export type { SimulationStats } from '../jobs/simulate.job.ts';
+import type { RunManifest } from '../jobs/pipeline-runs.ts';
+
+/** A pipeline run that stopped (cancelled or failed) with training checkpoints to resume from. */
+export type StoppedRun = RunManifest;
 
 /** What an observation file holds, before importing it. */
 export interface ObservationPreview {
@@ -71,6 +75,7 @@ export const MAX_PAYLOAD_BYTES = 64 * 1024 * 1024;
 const str = (max = MAX_STRING) => z.string().max(max, `must be at most ${max} characters`);
 const none = z.object({}).strict();
 const filePath = str().min(1, 'must not be empty');
+const runId = z.string().regex(/^[\w-]{1,64}$/, 'must be a run id (letters, digits, - and _)');
 const id = z.number().int('must be a whole number').positive('must be positive');
 const seed = z
   .number()
@@ -188,6 +193,24 @@ export const calls = {
         chipSamples: z.number().int().min(0).max(100_000),
         box: priorBox.optional(),
         regime: regimeRange.optional(),
+        restrictionId: id.optional(),
+      })
+      .strict(),
+  ).returns<{ jobId: string; runId: string }>(),
+  'pipeline:runs': call(none).returns<StoppedRun[]>(),
+  'pipeline:resume': call(z.object({ runId }).strict()).returns<{ jobId: string; runId: string }>(),
+  'pipeline:discard': call(z.object({ runId }).strict()).returns<{ discarded: boolean }>(),
+  'restriction:start': call(
+    z
+      .object({
+        setId: id,
+        regime: regimeRange,
+        falseNegativeRate: z
+          .number()
+          .min(0, 'must be at least 0')
+          .max(0.5, 'must be at most 0.5 (a fraction, not a percentage)'),
+        checkSims: z.number().int().min(100, 'at least 100 simulations').max(100_000).default(1000),
+        seed: seed.default(1),
       })
       .strict(),
   ).returns<{ jobId: string }>(),

@@ -53,6 +53,7 @@ import {
 } from './project.handlers.ts';
 import { hwConnect, hwDisconnect, hwPorts, hwRecord } from './hardware.handlers.ts';
 import { currentDevice } from '../bridge/index.ts';
+import { PipelineRuns } from './pipeline.handlers.ts';
 import {
   comparison,
   diagnostics,
@@ -78,12 +79,14 @@ export class Workbench {
   private readonly events = new EventEmitter();
   private readonly handlers: Handlers;
   readonly session: ProjectSession;
+  private readonly pipelineRuns: PipelineRuns;
 
   constructor(readonly options: WorkbenchOptions) {
     this.settings = new SettingsStore(options.dataDir ?? defaultDataDir());
     this.events.setMaxListeners(100);
     this.runner.on('status', (status: JobStatus) => this.emit({ type: 'job', status }));
     this.session = new ProjectSession((file) => this.settings.touchRecent(file));
+    this.pipelineRuns = new PipelineRuns(this.runner, (...a) => this.startJob(...a));
     this.handlers = this.createHandlers();
   }
 
@@ -175,20 +178,12 @@ export class Workbench {
         return { jobId: id };
       },
       'sim:defaults': async () => simulationDefaults(),
-      'pipeline:start': async (args) => {
-        const p = this.session.require();
-        if (args.regime && args.regime.maxSpikes < args.regime.minSpikes) {
-          throw new ApiError('invalid_argument', 'regime: maxSpikes must be at least minSpikes');
-        }
-        const { id } = this.startJob(
-          'pipeline',
-          `Pipeline: ${args.sims.toLocaleString('en')} simulations, both estimators`,
-          'pipeline.job.ts',
-          'pipelineJob',
-          { projectPath: p.path, ...args },
-        );
-        return { jobId: id };
-      },
+      'pipeline:start': async (args) => this.pipelineRuns.start(this.session.require(), args),
+      'pipeline:runs': async () => this.pipelineRuns.list(this.session.require()),
+      'pipeline:resume': async ({ runId }) => this.pipelineRuns.resume(this.session.require(), runId),
+      'pipeline:discard': async ({ runId }) => this.pipelineRuns.discard(this.session.require(), runId),
+      'restriction:start': async (args) =>
+        this.pipelineRuns.restriction(this.session.require(), args, (...a) => this.startJob(...a)),
       'infer:start': async (args) => {
         const p = this.session.require();
         // Estimators of the pipeline carry how traces become their inputs; only those can infer a recording.
