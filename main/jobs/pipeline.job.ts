@@ -110,28 +110,29 @@ export const pipelineJob: JobFunction<PipelineJobParams, PipelineJobResult> = as
     manifest = { runId: p.runId, createdAt: new Date().toISOString(), params: settings, epochs: {} };
     createRun(dir, manifest);
   }
-  const restriction = p.restrictionId ? await storedRestriction(projectPath, p.restrictionId) : undefined;
-  const box = p.box ?? restriction?.prior.box;
-  const experiment = defaultExperiment({
-    mode: p.mode,
-    chipSeed: p.chipSeed,
-    ...(box ? { box: { low: [...box.low], high: [...box.high] } } : {}),
-  });
-  const opts: PipelineOptions = {
-    experiment,
-    sims: p.sims,
-    seed: p.seed,
-    chipSamples: p.chipSamples,
-    training: { kind: p.estimator, ensemble: p.ensemble, maxEpochs: p.maxEpochs },
-    ...(p.regime ? { regime: { ...p.regime, rejectSaturated: true } } : {}),
-    ...p.budget,
-    restriction,
-    checkpoints: { dir, resume: !!resume },
-  };
   // Training and validation loss per training stage so far; every progress report carries the
   // whole curves, so the UI never misses a point when reports are throttled.
   const curves: Record<string, LiveCurve> = {};
+  let restriction: StoredRestriction | undefined;
   try {
+    if (p.restrictionId) restriction = await storedRestriction(projectPath, p.restrictionId);
+    const box = p.box ?? restriction?.prior.box;
+    const experiment = defaultExperiment({
+      mode: p.mode,
+      chipSeed: p.chipSeed,
+      ...(box ? { box: { low: [...box.low], high: [...box.high] } } : {}),
+    });
+    const opts: PipelineOptions = {
+      experiment,
+      sims: p.sims,
+      seed: p.seed,
+      chipSamples: p.chipSamples,
+      training: { kind: p.estimator, ensemble: p.ensemble, maxEpochs: p.maxEpochs },
+      ...(p.regime ? { regime: { ...p.regime, rejectSaturated: true } } : {}),
+      ...p.budget,
+      restriction,
+      checkpoints: { dir, resume: !!resume },
+    };
     const result = await runPipeline(createEmulator(), opts, {
       signal: ctx.signal,
       onLog: (line) => ctx.progress({ message: line }),
