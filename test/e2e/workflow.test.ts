@@ -1,6 +1,6 @@
 /**
  * The researcher's workflow through the real UI in Chromium against `adexwb serve`, with a small
- * budget: new project, simulate, ... Each step checks what the view shows and saves a screenshot.
+ * budget: new project, simulate, restrict the prior, train (cancel and resume), infer, compare, ... Each step checks what the view shows and saves a screenshot.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -80,24 +80,95 @@ describe('workflow in the browser', () => {
     await screenshot(page, 'workflow-2-simulate');
   });
 
-  it('trains both estimators with live progress and shows their training curves', async () => {
+  it('trains a prior restriction on the set and shows the useful fractions before and after', async () => {
+    const inRegime = (await page.textContent('[data-testid="in-regime"]'))!.trim();
+    const form = page.locator('[data-testid="restriction-step"]');
+    expect(await form.locator('label:has-text("Restriction: min spikes") input').inputValue()).toBe('3');
+    await fillLabel('False-negative rate (%)', 2);
+    await fillLabel('Check simulations', 300);
+    await form.locator('button:has-text("Train restriction")').click();
+    await page.waitForSelector('[data-testid="restriction-result"]', { timeout: 180_000 });
+    const pct = async (id: string) =>
+      Number((await page.textContent(`[data-testid="${id}"]`))!.replace('%', '').trim());
+    // Before: the set's own in-regime fraction; after: measured on fresh restricted-prior simulations.
+    expect((await page.textContent('[data-testid="restriction-before"]'))!.trim()).toBe(inRegime);
+    const after = await pct('restriction-after');
+    expect(after).toBeGreaterThan(0);
+    expect(after).toBeLessThanOrEqual(100);
+    const accuracy = await pct('restriction-accuracy');
+    expect(accuracy).toBeGreaterThan(50);
+    expect(accuracy).toBeLessThanOrEqual(100);
+    expect(await page.textContent('[data-testid="restriction-result"]')).toContain('300 fresh simulations');
+    await screenshot(page, 'workflow-2b-restriction');
+  });
+
+  it('trains both estimators on the stored restriction, cancels and resumes the run, and shows both loss curves', async () => {
     await page.click('nav >> text=Train');
-    await fillLabel('Training simulations', 300);
-    await fillLabel('Max epochs', 3);
+    await expect
+      .poll(() => page.textContent('[data-testid="uses-restriction"]'))
+      .toMatch(/Use the stored restriction #\d+/);
+    await fillLabel('Training simulations', 2000);
+    await fillLabel('Max epochs', 10);
     await fillLabel('Chip samples/circuit', 100);
     await page.click('form button[type="submit"]:has-text("Train both estimators")');
-    await page.waitForSelector('[data-testid="job-progress"][data-state="running"]', { timeout: 60_000 });
+    await page.waitForSelector('form [data-testid="job-progress"][data-state="running"]', {
+      timeout: 60_000,
+    });
+    const liveChart = page.locator('div.chart:has(canvas[aria-label="Live training and validation loss"])');
+    const livePoints = async () =>
+      ((await liveChart.getAttribute('data-points', { timeout: 200 }).catch(() => null)) ?? '')
+        .split(' ')
+        .filter(Boolean)
+        .map(Number);
+    // Cancel once the handcrafted estimator has trained an epoch (its training and validation curves).
+    await expect
+      .poll(async () => (await livePoints())[0] ?? 0, { timeout: 300_000, interval: 50 })
+      .toBeGreaterThanOrEqual(1);
+    await page.locator('form [data-testid="job-progress"] button:has-text("Cancel")').click();
     await screenshot(page, 'workflow-3-training');
+    await page.waitForSelector('form [data-testid="job-progress"][data-state="cancelled"]', {
+      timeout: 60_000,
+    });
+    const stopped = page.locator('[data-testid="stopped-run"]');
+    await expect.poll(() => stopped.count(), { timeout: 30_000 }).toBe(1);
+    expect(await stopped.textContent()).toMatch(/(cancelled|stopped).*handcrafted: \d+ epochs saved/s);
+    await screenshot(page, 'workflow-3b-stopped');
+    await stopped.locator('button:has-text("Resume")').click();
     await page.waitForSelector('[data-testid="estimator"] >> nth=1', { timeout: 900_000 });
+    expect(await page.textContent('form [data-testid="job-progress"]')).toContain('resumed');
+    await expect.poll(() => stopped.count(), { timeout: 30_000 }).toBe(0);
     const names = await page.locator('[data-testid="estimator"] h2').allTextContents();
     expect(names.join(' ')).toContain('handcrafted');
     expect(names.join(' ')).toContain('learned');
-    // Live validation-loss curves of both estimators were drawn while training ran.
-    expect(await page.locator('canvas[aria-label="Live validation loss"]').count()).toBe(1);
+    // Live: training and validation curves of both estimators, every epoch from 1 (resumed from checkpoints).
+    const live = await livePoints();
+    expect(live).toHaveLength(4);
+    for (const n of live) expect(n).toBeGreaterThan(1);
+    expect(await page.textContent('[data-testid="early-stopping"]')).toMatch(
+      /handcrafted.*early stopping: \d+ of 8 epochs without improvement.*learned/s,
+    );
+    for (const e of await page.locator('[data-testid="estimator"] div.chart').all()) {
+      const pts = (await e.getAttribute('data-points'))!.split(' ').map(Number);
+      expect(pts).toHaveLength(2);
+      for (const n of pts) expect(n).toBeGreaterThan(1);
+    }
     expect(await page.textContent('[data-testid="restriction"]')).toMatch(
       /Useful simulations.*\d+(\.\d+)? %/s,
     );
     await screenshot(page, 'workflow-4-trained');
+  });
+
+  it('shows the restriction and the trained estimators in the dark theme', async () => {
+    await page.selectOption('select[aria-label="Theme"]', 'dark');
+    await expect.poll(() => page.getAttribute('html', 'data-theme')).toBe('dark');
+    await page.click('nav >> text=Simulate');
+    await page.waitForSelector('[data-testid="restriction-result"]');
+    await screenshot(page, 'workflow-dark-simulate');
+    await page.click('nav >> text=Train');
+    await page.waitForSelector('[data-testid="estimator"] >> nth=1');
+    await screenshot(page, 'workflow-dark-train');
+    await page.selectOption('select[aria-label="Theme"]', 'light');
+    await expect.poll(() => page.getAttribute('html', 'data-theme')).toBe('light');
   });
 
   it('infers a held-out observation with 10,000 samples per estimator', async () => {
