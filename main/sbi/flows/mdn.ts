@@ -86,7 +86,10 @@ export function buildMdn(p: ParameterSet, s: ModelSizes): DensityModel {
       unit[i] = 1;
       let r: Tensor = g.constant(unit, [d]);
       if (i < d - 1) {
-        const later = concat(rows.slice(i + 1).map((y) => unsqueeze(y, [-2])), -2); // [B, 1, K, D-i-1, D]
+        const later = concat(
+          rows.slice(i + 1).map((y) => unsqueeze(y, [-2])),
+          -2,
+        ); // [B, 1, K, D-i-1, D]
         const coeff = unsqueeze(slice(row, -1, i + 1, d), [-1]); // [B, 1, K, D-i-1, 1]
         r = sub(r, sum(mul(coeff, later), [-2]));
       }
