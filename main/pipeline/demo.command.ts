@@ -29,7 +29,7 @@ export const demoCommand: CliCommand = {
       description: 'Density estimator of both',
     },
     ensemble: { type: 'integer', default: 1, description: 'Independently trained members per estimator' },
-    epochs: { type: 'integer', default: 40, description: 'Maximum training epochs per member' },
+    epochs: { type: 'integer', default: 50, description: 'Maximum training epochs per member' },
     seed: { type: 'integer', default: 1, description: 'Seed of prior draws, noise and training' },
   },
   async run(args, io) {

@@ -14,13 +14,13 @@ import type { Embedding } from '../sbi/estimator.ts';
 
 /** Sizes of the convolutional summary network (defaults in parentheses). */
 export interface ConvEmbeddingOptions {
-  /** Channels of the first convolution (8). */
+  /** Channels of the first convolution (16). */
   channels1?: number;
-  /** Channels of the second and third convolutions (16). */
+  /** Channels of the second and third convolutions (32). */
   channels2?: number;
-  /** Hidden units of the dense layer (64). */
+  /** Hidden units of the dense layer (128). */
   hidden?: number;
-  /** Output features: the learned summary statistics (12). */
+  /** Output features: the learned summary statistics (16). */
   outDim?: number;
 }
 
@@ -42,10 +42,10 @@ function convOut(length: number, l: ConvLayer): number {
 
 /** Build the embedding for inputs of `length` points. Throws when the input is too short for the three convolutions. */
 export function convEmbedding(length: number, opts: ConvEmbeddingOptions = {}): Embedding {
-  const c1 = opts.channels1 ?? 8;
-  const c2 = opts.channels2 ?? 16;
-  const hidden = opts.hidden ?? 64;
-  const outDim = opts.outDim ?? 12;
+  const c1 = opts.channels1 ?? 16;
+  const c2 = opts.channels2 ?? 32;
+  const hidden = opts.hidden ?? 128;
+  const outDim = opts.outDim ?? 16;
   let l = length;
   for (const layer of LAYERS) l = convOut(l, layer);
   if (l < 1)
