@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, root, screenshot, shotsDir, startServe, type Served } from './harness.ts';
+import { PIPELINE_PATIENCE } from '../../main/pipeline/estimators.ts';
 
 let served: Served;
 let browser: Browser;
@@ -145,7 +146,10 @@ describe('workflow in the browser', () => {
     expect(live).toHaveLength(4);
     for (const n of live) expect(n).toBeGreaterThan(1);
     expect(await page.textContent('[data-testid="early-stopping"]')).toMatch(
-      /handcrafted.*early stopping: \d+ of 8 epochs without improvement.*learned/s,
+      new RegExp(
+        `handcrafted.*early stopping: \\d+ of ${PIPELINE_PATIENCE} epochs without improvement.*learned`,
+        's',
+      ),
     );
     for (const e of await page.locator('[data-testid="estimator"] div.chart').all()) {
       const pts = (await e.getAttribute('data-points'))!.split(' ').map(Number);

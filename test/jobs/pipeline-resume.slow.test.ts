@@ -15,6 +15,7 @@ import { simulateJob } from '../../main/jobs/simulate.job.ts';
 import type { JobContext, JobProgressReport } from '../../main/jobs/types.ts';
 import { readCheckpoint } from '../../main/sbi/checkpoint.ts';
 import { openProject } from '../../main/store/index.ts';
+import { PIPELINE_PATIENCE } from '../../main/pipeline/estimators.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'adexwb-resume-'));
 const projectPath = path.join(dir, 'resume.adexproj');
@@ -160,7 +161,7 @@ describe('resumable training', () => {
       expect(c.trainLoss).toHaveLength(4);
       expect(c.loss).toHaveLength(4);
       expect(c.trainLoss.every(Number.isFinite)).toBe(true);
-      expect(c.status.patience).toBe(8);
+      expect(c.status.patience).toBe(PIPELINE_PATIENCE);
       expect(c.status.epochsSinceImprovement).toBeGreaterThanOrEqual(0);
     }
     expect(existsSync(runDir(projectPath, 'whole'))).toBe(false);
