@@ -9,7 +9,7 @@ namespace adex {
 
 // Rows of the per-lane coefficient matrix (SoA); same order as LANE in main/emulator/prepare.ts.
 enum Lane : int {
-  kEl = 0, kVt, kExpScale, kGlDt, kKLeak, kDm, kDw, kA, kB,
+  kEl = 0, kVt, kExpScale, kEGain, kKLeak, kDm, kDw, kA, kB,
   kVReset, kVSpike, kDrst, kRefSteps, kPause, kSigma, kIGain, kIOff, kCEl, kVAfter, kLaneFields
 };
 

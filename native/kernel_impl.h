@@ -238,10 +238,10 @@ void run_block(const Config& cfg, const Batch& b, int64_t b0, int64_t b1, std::v
         // dm*V + (1-dm)*V_inf, split so the exponential's result passes through few operations.
         vf v_lin = vg * vload(P[kDm] + i) + vload(P[kCEl] + i);
         if (HW) v_lin = v_lin + virwin_hall(uload(U[s & 3] + g * kW)) * vload(P[kSigma] + i);
-        const vf drive = vload(P[kGlDt] + i) * e + (cur[g] - wg);
         const vf wt = vload(P[kA] + i) * (vg - el);
         const vf w_free = wt + (wg - wt) * vload(P[kDw] + i);
-        const vf v_free = vload(P[kKLeak] + i) * drive + v_lin;
+        // The exponential's result passes through one product and one sum (short dependency chain).
+        const vf v_free = vload(P[kEGain] + i) * e + (vload(P[kKLeak] + i) * (cur[g] - wg) + v_lin);
         const vf v_ref = vr + (vg - vr) * vload(P[kDrst] + i);
         const vf w_ref = vload(P[kPause] + i) != 0.0f ? wg : w_free;
         const vi refractory = rg > 0.0f;

@@ -83,7 +83,7 @@ export function simulateLanesTs(
     const el = g(LANE.EL, i),
       vt = g(LANE.VT, i),
       expScale = g(LANE.EXP_SCALE, i),
-      glDT = g(LANE.GL_DT, i);
+      eGain = g(LANE.E_GAIN, i);
     const kLeak = g(LANE.K_LEAK, i),
       cEl = g(LANE.C_EL, i),
       dm = g(LANE.DM, i),
@@ -124,7 +124,6 @@ export function simulateLanesTs(
       const e = fastExp2(f32(f32(v - vt) * expScale));
       // dm*V + (1-dm)*V_inf, split so the exponential's result passes through few operations.
       const vLin = f32(f32(f32(v * dm) + cEl) + f32(nz * sigma));
-      const drive = f32(f32(glDT * e) + f32(cur - w));
       const wt = f32(a * f32(v - el));
       const wFree = f32(wt + f32(f32(w - wt) * dw));
       let vn: number;
@@ -134,7 +133,8 @@ export function simulateLanesTs(
         wn = pause ? w : wFree;
         ref--;
       } else {
-        vn = f32(f32(kLeak * drive) + vLin);
+        // The exponential's result passes through one product and one sum (short dependency chain).
+        vn = f32(f32(eGain * e) + f32(f32(kLeak * f32(cur - w)) + vLin));
         wn = wFree;
         if (vn >= vSpike) {
           const den = f32(vn - v);

@@ -24,7 +24,7 @@ export const LANE = {
   EL: 0,
   VT: 1,
   EXP_SCALE: 2,
-  GL_DT: 3,
+  E_GAIN: 3,
   K_LEAK: 4,
   DM: 5,
   DW: 6,
@@ -385,7 +385,8 @@ export function prepareLanes(r: ResolvedRequest, start: number, end: number): Fl
     lanes[LANE.EL * m + i] = v[jEl];
     lanes[LANE.VT * m + i] = v[jVt];
     lanes[LANE.EXP_SCALE * m + i] = Math.LOG2E / dT;
-    lanes[LANE.GL_DT * m + i] = gL * dT;
+    // (1 - dm) gL DeltaT / gL: the exponential current's weight in the leak update.
+    lanes[LANE.E_GAIN * m + i] = -Math.expm1(-dt / v[jTau]) * dT;
     lanes[LANE.K_LEAK * m + i] = -Math.expm1(-dt / v[jTau]) / gL;
     lanes[LANE.C_EL * m + i] = -Math.expm1(-dt / v[jTau]) * v[jEl];
     lanes[LANE.DM * m + i] = dm;
