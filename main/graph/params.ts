@@ -12,6 +12,10 @@
  * one Split per bank; `grad(loss, [set.flat])` assembles the gradient the reverse way (Concat per
  * bank, one Concat overall), so the optimizer updates the whole buffer with a handful of nodes.
  *
+ * A parameter may carry a fixed 0/1 mask (MADE weights): its masked entries start at zero and the
+ * training step multiplies the flat gradient by `gradientMask()` once, so they stay zero and the
+ * graphs use the view as it is, with no per-layer mask multiplication forward or backward.
+ *
  * @example
  * const params = new ParameterSet(g);
  * const w = params.add('l1.weight', [27, 50], kaimingUniform(27));
@@ -43,6 +47,17 @@ export interface ParameterEntry {
   readonly view: Tensor;
   /** Index in `entries` (order of `add`). */
   readonly index: number;
+  /** Fixed 0/1 mask (row-major, same size), or null. */
+  readonly mask: Float32Array | null;
+}
+
+/** Options of `ParameterSet.add`. */
+export interface ParameterOptions {
+  /**
+   * 0/1 values, one per element: entries where the mask is 0 are held at zero (initialized to
+   * zero, gradient masked in the training step).
+   */
+  mask?: Float32Array;
 }
 
 /** A group of parameters stored contiguously: 1-D ones, or matrices sharing a last dimension. */
@@ -63,8 +78,14 @@ export function parameterSetOf(flat: Tensor): ParameterSet | undefined {
 
 /** A flat parameter buffer and named views into it. */
 export class ParameterSet {
-  private readonly list: { name: string; shape: number[]; size: number; init: Initializer; view: Tensor }[] =
-    [];
+  private readonly list: {
+    name: string;
+    shape: number[];
+    size: number;
+    init: Initializer;
+    view: Tensor;
+    mask: Float32Array | null;
+  }[] = [];
   private readonly flatTensor: Tensor;
   private total = 0;
   private cache: { entries: ParameterEntry[]; banks: ParameterBank[] } | null = null;
@@ -83,12 +104,21 @@ export class ParameterSet {
    * Reserves a parameter and returns its view. All parameters must be added before the graph is
    * emitted or differentiated (the layout is fixed then).
    */
-  add(name: string, shape: Shape, init: Initializer): Tensor {
+  add(name: string, shape: Shape, init: Initializer, opts: ParameterOptions = {}): Tensor {
     if (this.list.some((e) => e.name === name))
       throw new GraphError(`parameter ${JSON.stringify(name)} already exists`);
     const size = shapeSize(shape);
     if (size <= 0) {
       throw new GraphError(`parameter ${name}: shape ${formatShape(shape)} must be static and non-empty`);
+    }
+    let mask: Float32Array | null = null;
+    if (opts.mask) {
+      if (opts.mask.length !== size || opts.mask.some((v) => v !== 0 && v !== 1)) {
+        throw new GraphError(
+          `parameter ${name}: the mask must hold ${size} values, each 0 or 1 (got ${opts.mask.length})`,
+        );
+      }
+      mask = opts.mask.slice();
     }
     const index = this.list.length;
     const view = this.graph.addNode(
@@ -98,7 +128,7 @@ export class ParameterSet {
       [{ dtype: this.dtype, shape }],
       false,
     )[0];
-    this.list.push({ name, shape: [...shape], size, init, view });
+    this.list.push({ name, shape: [...shape], size, init, view, mask });
     this.total += size;
     this.cache = null;
     // The buffer input's shape is this set's running total (the array is owned by this set).
@@ -165,8 +195,38 @@ export class ParameterSet {
   initialValues(rng: Rng | number): Float32Array {
     const r = typeof rng === 'number' ? new Rng(rng) : rng;
     const out = new Float32Array(this.total);
-    for (const e of this.entries) e.init(out.subarray(e.offset, e.offset + e.size), r);
+    for (const e of this.entries) {
+      const part = out.subarray(e.offset, e.offset + e.size);
+      e.init(part, r);
+      if (e.mask) for (let i = 0; i < part.length; i++) if (e.mask[i] === 0) part[i] = 0;
+    }
     return out;
+  }
+
+  /** The flat 0/1 gradient mask [P] of all masked parameters, or null when no parameter is masked. */
+  gradientMask(): Float32Array | null {
+    if (!this.entries.some((e) => e.mask)) return null;
+    const out = new Float32Array(this.total).fill(1);
+    for (const e of this.entries) if (e.mask) out.set(e.mask, e.offset);
+    return out;
+  }
+
+  /**
+   * Throws unless every masked entry of `values` is zero (a buffer trained under the masks).
+   * Named in the error: the first parameter that breaks its mask.
+   */
+  checkMasks(values: ArrayLike<number>): void {
+    this.checkBuffer(values);
+    for (const e of this.entries) {
+      if (!e.mask) continue;
+      for (let i = 0; i < e.size; i++) {
+        if (e.mask[i] === 0 && values[e.offset + i] !== 0) {
+          throw new GraphError(
+            `parameter ${e.name}: element ${i} is ${values[e.offset + i]} where its mask holds it at zero`,
+          );
+        }
+      }
+    }
   }
 
   /** Same as `initialValues` but float64 (for gradient checks). */

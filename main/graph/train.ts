@@ -64,7 +64,10 @@ export function buildTrainingStep(spec: TrainingStepSpec): TrainingStepGraph {
   const t = inputOf(spec, 'adam_step', []);
   const lr = inputOf(spec, 'lr', []);
 
-  const gflat = grad(loss, [p])[0];
+  // Masked parameters (MADE weights) are held at zero by masking their gradient once here.
+  const gmask = params.gradientMask();
+  const graw = grad(loss, [p])[0];
+  const gflat = gmask ? mul(graw, loss.graph.constant(gmask, [P])) : graw;
   // Vector-sized nodes are what cost time here, so scalar factors are combined first:
   // clip scale c = min(1, clip / (norm + 1e-6)) (PyTorch clip_grad_norm_) enters m as c(1-b1) g and
   // v as c^2 (1-b2) g^2, reusing the g^2 of the norm.
@@ -140,7 +143,7 @@ export class Trainer {
     spec: TrainingStepSpec,
     opts: { initial: Float32Array; threads?: number },
   ): Promise<Trainer> {
-    spec.params.checkBuffer(opts.initial);
+    spec.params.checkMasks(opts.initial);
     const graph = buildTrainingStep(spec);
     const session = await Session.create(graph.model, { threads: opts.threads });
     return new Trainer(session, graph, spec, opts.threads ?? 1, opts.initial);
@@ -220,6 +223,7 @@ export class Trainer {
     }
     if (!Number.isInteger(s.step) || s.step < 0)
       throw new GraphError(`trainer state step: expected a count >= 0, got ${s.step}`);
+    this.spec.params.checkMasks(s.params);
     this.p = new ort.Tensor('float32', s.params.slice(), [P]);
     this.m = new ort.Tensor('float32', s.m.slice(), [P]);
     this.v = new ort.Tensor('float32', s.v.slice(), [P]);

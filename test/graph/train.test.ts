@@ -119,6 +119,47 @@ describe('training step (forward, backward, clipping and Adam in one onnxruntime
     await trainer.release();
   });
 
+  it('masked parameters start at zero and stay there; the other entries train', async () => {
+    const g = new G.Graph();
+    const params = new G.ParameterSet(g);
+    const B = 16;
+    const x = g.input('x', [B, 3]);
+    const y = g.input('y', [B, 3]);
+    // Lower-triangular weight (an autoregressive layer): mask[i][o] = 1 where o >= i.
+    const mask = Float32Array.from([1, 1, 1, 0, 1, 1, 0, 0, 1]);
+    const w = params.add('w', [3, 3], G.normalInit(1), { mask });
+    const loss = G.mseLoss(G.matmul(x, w), y);
+    const initial = params.initialValues(4);
+    expect([initial[3], initial[6], initial[7]]).toEqual([0, 0, 0]);
+    expect(params.gradientMask()).toEqual(mask);
+    const trainer = await G.Trainer.create({ loss, params }, { initial });
+    const rng = new G.Rng(3);
+    // The target needs every entry (a dense map), so without the mask all nine would move.
+    const batch = () => {
+      const xs = rng.fillNormal(new Float32Array(B * 3));
+      const ys = new Float32Array(B * 3);
+      for (let i = 0; i < B; i++)
+        for (let o = 0; o < 3; o++) ys[3 * i + o] = xs[3 * i] + xs[3 * i + 1] - xs[3 * i + 2] * (o + 1);
+      return { x: xs, y: ys };
+    };
+    for (let i = 0; i < 50; i++) await trainer.step(batch(), 0.05);
+    const after = trainer.parameters();
+    expect([after[3], after[6], after[7]]).toEqual([0, 0, 0]);
+    for (const k of [0, 1, 2, 4, 5, 8]) expect(after[k]).not.toBe(initial[k]);
+    const bad = after.slice();
+    bad[6] = 0.5;
+    expect(() => trainer.loadState({ ...trainer.state(), params: bad })).toThrow(
+      'parameter w: element 6 is 0.5 where its mask holds it at zero',
+    );
+    await expect(G.Trainer.create({ loss, params }, { initial: bad })).rejects.toThrow(
+      /parameter w: element 6/,
+    );
+    expect(() => params.add('w2', [2, 2], G.normalInit(1), { mask: new Float32Array(3) })).toThrow(
+      'parameter w2: the mask must hold 4 values, each 0 or 1 (got 3)',
+    );
+    await trainer.release();
+  });
+
   it('state() and loadState() resume training exactly', async () => {
     const prob = linearProblem();
     const trainer = await G.Trainer.create(
