@@ -137,7 +137,9 @@ export function estimatorConfig(est: Estimator): Record<string, unknown> {
   if (est.kind === 'mdn') return { ...common, numComponents: s.numComponents };
   if (est.kind === 'nsf')
     return { ...common, numTransforms: s.numTransforms, numBins: s.numBins, tailBound: s.tailBound };
-  return { ...common, numTransforms: s.numTransforms, permutationSeed: s.permutationSeed };
+  // layout 2: one context layer for all transforms, permutations folded into the MADE degrees,
+  // masked weights stored as zeros (checkpoints of the earlier layout do not resume into it).
+  return { ...common, numTransforms: s.numTransforms, permutationSeed: s.permutationSeed, layout: 2 };
 }
 
 interface Core {

@@ -13,7 +13,7 @@ import { matmul, sum } from '../graph/ops-nn.ts';
 
 /** Options of one linear layer. */
 export interface LinearOptions {
-  /** 0/1 mask [in, out] multiplied into the weight (MADE layers). */
+  /** 0/1 mask [in, out] of the weight (MADE layers): masked entries are held at zero in training. */
   mask?: Float32Array;
   /** Initializer of weight and bias (default: PyTorch's U(-1/sqrt(in), 1/sqrt(in))). */
   init?: Initializer;
@@ -36,8 +36,7 @@ export function linear(
   opts: LinearOptions = {},
 ): Linear {
   const init = opts.init ?? kaimingUniform(inF);
-  let w = p.add(`${name}.weight`, [inF, outF], init);
-  if (opts.mask) w = mul(w, p.graph.constant(opts.mask, [inF, outF]));
+  const w = p.add(`${name}.weight`, [inF, outF], init, { mask: opts.mask });
   const b = opts.noBias ? null : p.add(`${name}.bias`, [outF], init);
   return (x) => {
     const y = matmul(x, w);
