@@ -380,15 +380,17 @@ export function prepareLanes(r: ResolvedRequest, start: number, end: number): Fl
     const gL = v[jC] / v[jTau];
     const dT = v[jDT];
     const dm = Math.exp(-dt / v[jTau]);
+    const oneMinusDm = -Math.expm1(-dt / v[jTau]); // 1 - dm without cancellation
+    const refSteps = Math.round(v[jRef] / dt);
     const tauReset = v[jTauReset];
     const circuit = r.circuitOf(start + i);
     lanes[LANE.EL * m + i] = v[jEl];
     lanes[LANE.VT * m + i] = v[jVt];
     lanes[LANE.EXP_SCALE * m + i] = Math.LOG2E / dT;
     // (1 - dm) gL DeltaT / gL: the exponential current's weight in the leak update.
-    lanes[LANE.E_GAIN * m + i] = -Math.expm1(-dt / v[jTau]) * dT;
-    lanes[LANE.K_LEAK * m + i] = -Math.expm1(-dt / v[jTau]) / gL;
-    lanes[LANE.C_EL * m + i] = -Math.expm1(-dt / v[jTau]) * v[jEl];
+    lanes[LANE.E_GAIN * m + i] = oneMinusDm * dT;
+    lanes[LANE.K_LEAK * m + i] = oneMinusDm / gL;
+    lanes[LANE.C_EL * m + i] = oneMinusDm * v[jEl];
     lanes[LANE.DM * m + i] = dm;
     lanes[LANE.DW * m + i] = Math.exp(-dt / v[jTauW]);
     lanes[LANE.A * m + i] = v[jA];
@@ -396,9 +398,9 @@ export function prepareLanes(r: ResolvedRequest, start: number, end: number): Fl
     lanes[LANE.V_RESET * m + i] = v[J_RESET];
     lanes[LANE.V_SPIKE * m + i] = v[J_SPIKE];
     lanes[LANE.DRST * m + i] = tauReset > 0 ? Math.exp(-dt / tauReset) : 0;
-    lanes[LANE.REF_STEPS * m + i] = Math.round(v[jRef] / dt);
+    lanes[LANE.REF_STEPS * m + i] = refSteps;
     // Where V goes at a spike: held at the comparator level while the reset conductance acts, or V_reset at once.
-    lanes[LANE.V_AFTER * m + i] = Math.round(v[jRef] / dt) > 0 ? v[J_SPIKE] : v[J_RESET];
+    lanes[LANE.V_AFTER * m + i] = refSteps > 0 ? v[J_SPIKE] : v[J_RESET];
     lanes[LANE.PAUSE * m + i] = v[J_PAUSE];
     // Exact Ornstein-Uhlenbeck discretization: stationary std MEMBRANE_NOISE_MV with decay dm.
     lanes[LANE.SIGMA * m + i] = r.hardware ? MEMBRANE_NOISE_MV * Math.sqrt(1 - dm * dm) : 0;
