@@ -95,6 +95,7 @@ export {
   Rng,
   constantInit,
   kaimingUniform,
+  heUniform,
   normalInit,
   uniformInit,
   xavierUniform,

@@ -134,6 +134,13 @@ export const constantInit =
 export const kaimingUniform = (fanIn: number): Initializer =>
   uniformInit(-1 / Math.sqrt(fanIn), 1 / Math.sqrt(fanIn));
 
+/**
+ * He (Kaiming) uniform for weights feeding a ReLU: U(-b, b), b = sqrt(6 / fanIn) (PyTorch's
+ * kaiming_uniform_ with nonlinearity 'relu'), so activations keep their variance through the layers.
+ */
+export const heUniform = (fanIn: number): Initializer =>
+  uniformInit(-Math.sqrt(6 / fanIn), Math.sqrt(6 / fanIn));
+
 /** Glorot/Xavier uniform: U(-a, a), a = gain * sqrt(6 / (fanIn + fanOut)). */
 export function xavierUniform(fanIn: number, fanOut: number, gain = 1): Initializer {
   const a = gain * Math.sqrt(6 / (fanIn + fanOut));

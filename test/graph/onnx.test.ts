@@ -224,4 +224,21 @@ describe('seeded random numbers and initializers', () => {
     expect(params.get('l.bias').offset).toBe(1000);
     expect(Array.from(params.initialValues(3))).toEqual(Array.from(values));
   });
+
+  it('a linear layer before a ReLU can start from He bounds U(-sqrt(6/fanIn), sqrt(6/fanIn))', () => {
+    const g = new G.Graph();
+    const params = new G.ParameterSet(g);
+    G.linear(params, 'l', g.input('x', [1, 24]), 50, true, G.heUniform(24));
+    const values = params.initialValues(5);
+    const w = params.read(values, 'l.weight');
+    const bound = Math.sqrt(6 / 24); // 0.5
+    expect(Math.max(...w.map(Math.abs))).toBeLessThanOrEqual(bound);
+    expect(Math.max(...w.map(Math.abs))).toBeGreaterThan(0.98 * bound);
+    // Variance of U(-b, b) is b^2 / 3 = 2 / fanIn (what keeps ReLU activations from shrinking).
+    const variance = w.reduce((s, v) => s + v * v, 0) / w.length;
+    expect(variance).toBeGreaterThan(0.9 * (2 / 24));
+    expect(variance).toBeLessThan(1.1 * (2 / 24));
+    // The bias keeps PyTorch's default bound 1/sqrt(fanIn).
+    expect(Math.max(...params.read(values, 'l.bias').map(Math.abs))).toBeLessThanOrEqual(1 / Math.sqrt(24));
+  });
 });
