@@ -235,7 +235,7 @@ describe('seeded random numbers and initializers', () => {
     expect(Math.max(...w.map(Math.abs))).toBeLessThanOrEqual(bound);
     expect(Math.max(...w.map(Math.abs))).toBeGreaterThan(0.98 * bound);
     // Variance of U(-b, b) is b^2 / 3 = 2 / fanIn (what keeps ReLU activations from shrinking).
-    const variance = w.reduce((s, v) => s + v * v, 0) / w.length;
+    const variance = Array.from(w).reduce((s, v) => s + v * v, 0) / w.length;
     expect(variance).toBeGreaterThan(0.9 * (2 / 24));
     expect(variance).toBeLessThan(1.1 * (2 / 24));
     // The bias keeps PyTorch's default bound 1/sqrt(fanIn).
