@@ -10,6 +10,7 @@ import { storeComparisonPosteriors } from '../pipeline/persist.ts';
 import {
   boxPosterior,
   ensemblePosterior,
+  seededPosterior,
   type FeatureSpec,
   type TrainedEstimator,
 } from '../pipeline/estimators.ts';
@@ -54,6 +55,7 @@ function experimentOf(e: Experiment, features: FeatureSpec): PipelineExperiment 
 async function loadEstimator(
   project: Project,
   id: number,
+  seed: number,
 ): Promise<{ est: TrainedEstimator; exp: PipelineExperiment }> {
   const stored = project.estimators.get(id);
   if (stored.status !== 'trained') throw new Error(`estimator ${id} is ${stored.status}, not trained`);
@@ -78,7 +80,10 @@ async function loadEstimator(
     est: {
       kind: stored.summaryType,
       features,
-      posterior: boxPosterior(ensemblePosterior(members), exp.box),
+      posterior: boxPosterior(
+        ensemblePosterior(members.map((post, k) => seededPosterior(post, seed + 7919 + 101 * k))),
+        exp.box,
+      ),
       members,
       training: [],
       seconds: 0,
@@ -96,7 +101,7 @@ export const inferJob: JobFunction<InferJobParams, { posteriorIds: number[] }> =
       throw new Error(`observation ${obs.id} is in volts; estimators take MADC codes`);
     ctx.progress({ fraction: 0.02, message: 'loading estimators' });
     const loaded = [];
-    for (const id of p.estimatorIds) loaded.push(await loadEstimator(project, id));
+    for (const id of p.estimatorIds) loaded.push(await loadEstimator(project, id, p.seed));
     const exp = loaded[0].exp;
     const meta = obs.meta as { onset?: number; spikeTimes?: number[] };
     const result = await compareOnObservation(

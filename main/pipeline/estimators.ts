@@ -18,6 +18,7 @@ import { createEstimator } from '../sbi/estimator.ts';
 import { train, type TrainResult } from '../sbi/train.ts';
 import type { Posterior } from '../sbi/posterior.ts';
 import type { EstimatorKind } from '../sbi/contract.ts';
+import { Rng } from '../sbi/rng.ts';
 import { readCheckpoint, type EpochReport } from '../sbi/checkpoint.ts';
 import type { BatchedPosterior } from '../diagnostics/types.ts';
 import { throwIfAborted } from '../diagnostics/types.ts';
@@ -239,6 +240,21 @@ export function unboundedToBox(u: Float32Array, box: Box): Float32Array {
 }
 
 /**
+ * A posterior whose sampling noise comes from one seeded stream, so a run with the same seed and
+ * the same sequence of calls draws the same samples (the bare `Posterior.sample` seeds each call
+ * from Math.random unless told otherwise).
+ */
+export function seededPosterior(post: Posterior, seed: number): BatchedPosterior {
+  const rng = new Rng(seed);
+  return {
+    thetaDim: post.thetaDim,
+    xDim: post.xDim,
+    sample: (x, n) => post.sample(x, n, { rng }),
+    logProb: (theta, x) => post.logProb(theta, x),
+  };
+}
+
+/**
  * A posterior over box-bounded parameters from one trained on logit coordinates: samples are mapped
  * back into the box; log p(theta | x) = log q(u | x) - sum_d log((high - low) s (1 - s)), with
  * s the box-normalized parameter (the log-Jacobian of the logit), and -Infinity outside the box.
@@ -374,7 +390,10 @@ export async function trainEstimator(
   return {
     kind: kindOfSummary,
     features,
-    posterior: boxPosterior(ensemblePosterior(members), exp.box),
+    posterior: boxPosterior(
+      ensemblePosterior(members.map((p, m) => seededPosterior(p, (opts.seed ?? 0) + 7919 + 101 * m))),
+      exp.box,
+    ),
     members,
     training,
     seconds: (performance.now() - t0) / 1000,

@@ -3,8 +3,11 @@ import {
   boxPosterior,
   boxToUnbounded,
   ensemblePosterior,
+  seededPosterior,
   unboundedToBox,
 } from '../../main/pipeline/estimators.ts';
+import { createEstimator } from '../../main/sbi/estimator.ts';
+import { untrainedPosterior } from '../sbi/helpers.ts';
 import type { BatchedPosterior } from '../../main/diagnostics/types.ts';
 import { Rng } from '../../main/sbi/rng.ts';
 
@@ -59,5 +62,23 @@ describe('ensemble posterior', () => {
     expect(lp[0]).toBeCloseTo(peak, 4);
     expect(lp[1]).toBeCloseTo(peak, 4);
     expect(lp[2]).toBeCloseTo(-50 - 0.5 * Math.log(2 * Math.PI), 3);
+  });
+});
+
+describe('seeded posterior', () => {
+  it('draws the same samples for the same seed and call sequence, and other samples for another seed', async () => {
+    const post = await untrainedPosterior(createEstimator({ kind: 'mdn', thetaDim: 3, xDim: 2, seed: 1 }));
+    const x = Float32Array.of(0.2, -0.4);
+    const draw = async (seed: number) => {
+      const p = seededPosterior(post, seed);
+      return [...(await p.sample(x, 50)), ...(await p.sample(x, 50))];
+    };
+    const a = await draw(5);
+    expect(await draw(5)).toEqual(a);
+    expect(a.slice(0, 150)).not.toEqual(a.slice(150)); // the stream advances between calls
+    expect(await draw(6)).not.toEqual(a);
+    const lp = await seededPosterior(post, 5).logProb(Float32Array.of(0, 0, 0), x);
+    expect(Array.from(lp)).toEqual(Array.from(await post.logProb(Float32Array.of(0, 0, 0), x)));
+    await post.dispose();
   });
 });
