@@ -52,8 +52,12 @@ export async function runBatch(
   // the native kernel runs chunk k on its own threads while this thread prepares chunk k + 1.
   // A bad row in a later chunk still rejects the whole request; nothing is returned or written.
   // The first chunk is small, so little preparation happens before the kernel starts.
-  const chunkEnd = (start: number) =>
-    Math.min(n, start + (start === 0 ? Math.min(chunkRows, FIRST_CHUNK_ROWS) : chunkRows));
+  // A tail shorter than a quarter chunk joins the chunk before it: one thread join and one
+  // hand-off fewer, and no small last chunk that leaves a core idle.
+  const chunkEnd = (start: number) => {
+    const end = Math.min(n, start + (start === 0 ? Math.min(chunkRows, FIRST_CHUNK_ROWS) : chunkRows));
+    return start > 0 && n - end < chunkRows / 4 ? n : end;
+  };
   let lanes = prepareLanes(r, 0, chunkEnd(0));
   for (let start = 0; start < n; start = chunkEnd(start)) {
     if (signal?.aborted) throw abortError(signal);
