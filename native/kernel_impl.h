@@ -114,23 +114,43 @@ inline vf splat(float x) {
   return r;
 }
 
-// 2^y per lane: clamp to ±80 log2(e), 2^y = 2^n * 2^f with n = round(y), f in [-0.5, 0.5].
-// Same operations, in the same order, as fastExp2 in main/emulator/kernel.ts.
-inline vf vexp2(vf y) {
+// 2^y per lane as two factors: the polynomial p(f) in [0.7, 1.42] and the exact power 2^n, where
+// y is clamped to ±80 log2(e), n = round-half-even(y) and f = y - n in [-0.5, 0.5]. Returning 2^n
+// on its own lets the caller fold a gain into it exactly (a power of two times a float is exact
+// unless it leaves the normal range), which takes a product off the step's dependency chain.
+// Same values as fastExp2Parts in main/emulator/kernel.ts. On AVX2 the clamp is one min and one
+// max (the same NaN rule as the comparisons: y itself when it is NaN) and the rounding one
+// vroundps, which gives the same n as the x + 1.5*2^23 - 1.5*2^23 of the portable build.
+inline void vexp2_parts(vf y, vf& p, vf& pow2n) {
   const vf hi = splat(kYClamp), lo = splat(-kYClamp);
+#if defined(__AVX2__)
+  __m256 ym;
+  std::memcpy(&ym, &y, sizeof ym);
+  __m256 hm, lm;
+  std::memcpy(&hm, &hi, sizeof hm);
+  std::memcpy(&lm, &lo, sizeof lm);
+  ym = _mm256_max_ps(lm, _mm256_min_ps(hm, ym));  // min(hi, y) = hi < y ? hi : y
+  const __m256 nm = _mm256_round_ps(ym, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  const __m256i bm = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(nm), _mm256_set1_epi32(127)), 23);
+  vf n;
+  std::memcpy(&y, &ym, sizeof y);
+  std::memcpy(&n, &nm, sizeof n);
+  std::memcpy(&pow2n, &bm, sizeof pow2n);
+#else
   y = y > hi ? hi : y;
   y = y < lo ? lo : y;
   const vf t = y + kRoundMagic;
   const vf n = t - kRoundMagic;
+  const vi bits = ((vi)t - (0x4B400000 - 127)) << 23;  // integer n sits in the low mantissa bits of t
+  pow2n = (vf)bits;
+#endif
   const vf f = y - n;
   const vf f2 = f * f;
   const vf f4 = f2 * f2;
   const vf pa = kP1 * f + 1.0f;
   const vf pb = kP3 * f + kP2;
   const vf pc = kP5 * f + kP4;
-  const vf p = f4 * pc + (f2 * pb + pa);
-  const vi bits = ((vi)t - (0x4B400000 - 127)) << 23;  // integer n sits in the low mantissa bits of t
-  return p * (vf)bits;
+  p = f4 * pc + (f2 * pb + pa);
 }
 
 // Approximate standard normal from one 32-bit word: Irwin-Hall sum of three 10-bit uniforms,
@@ -234,14 +254,16 @@ void run_block(const Config& cfg, const Batch& b, int64_t b0, int64_t b1, std::v
         const int64_t i = i0 + g * kW;
         const vf vg = v[g], wg = w[g], rg = ref[g];
         const vf el = vload(P[kEl] + i), vs = vload(P[kVSpike] + i), vr = vload(P[kVReset] + i);
-        const vf e = vexp2((vg - vload(P[kVt] + i)) * vload(P[kExpScale] + i));
+        vf ep, e2n;  // exp((V - VT) / DeltaT) = ep * e2n
+        vexp2_parts((vg - vload(P[kVt] + i)) * vload(P[kExpScale] + i), ep, e2n);
         // dm*V + (1-dm)*V_inf, split so the exponential's result passes through few operations.
         vf v_lin = vg * vload(P[kDm] + i) + vload(P[kCEl] + i);
         if (HW) v_lin = v_lin + virwin_hall(uload(U[s & 3] + g * kW)) * vload(P[kSigma] + i);
         const vf wt = vload(P[kA] + i) * (vg - el);
         const vf w_free = wt + (wg - wt) * vload(P[kDw] + i);
-        // The exponential's result passes through one product and one sum (short dependency chain).
-        const vf v_free = vload(P[kEGain] + i) * e + (vload(P[kKLeak] + i) * (cur[g] - wg) + v_lin);
+        // The polynomial passes through one product and one sum (short dependency chain); the gain
+        // is folded into the power of two off the chain.
+        const vf v_free = ep * (e2n * vload(P[kEGain] + i)) + (vload(P[kKLeak] + i) * (cur[g] - wg) + v_lin);
         const vf v_ref = vr + (vg - vr) * vload(P[kDrst] + i);
         const vf w_ref = vload(P[kPause] + i) != 0.0f ? wg : w_free;
         const vi refractory = rg > 0.0f;

@@ -36,6 +36,14 @@ const POW2 = new Float64Array(256).map((_, k) => 2 ** (k - 127));
  * into the per-lane coefficient 1/DeltaT). Arguments are clamped to ±EXP_CLAMP * log2(e).
  */
 export function fastExp2(yIn: number): number {
+  return fastExp2Scaled(yIn, 1);
+}
+
+/**
+ * gain * 2^y as the kernels compute it: p(f) * (2^n * gain), the gain folded into the exact power
+ * of two (same operations as vexp2_parts and its caller in native/kernel_impl.h).
+ */
+export function fastExp2Scaled(yIn: number, gain: number): number {
   const y = yIn > Y_CLAMP ? Y_CLAMP : yIn < -Y_CLAMP ? -Y_CLAMP : yIn;
   const n = f32(y + ROUND_MAGIC) - ROUND_MAGIC;
   const f = f32(y - n);
@@ -45,7 +53,7 @@ export function fastExp2(yIn: number): number {
   const pb = f32(f32(P3 * f) + P2);
   const pc = f32(f32(P5 * f) + P4);
   const p = f32(f32(f4 * pc) + f32(f32(f2 * pb) + pa));
-  return f32(p * POW2[n + 127]);
+  return f32(p * f32(POW2[n + 127] * gain));
 }
 
 /** Spikes found in one chunk: count per lane and times (us), lane-major. */
@@ -121,7 +129,7 @@ export function simulateLanesTs(
         nz = irwinHallNormal(words[s & 3]);
       }
       const cur = f32(f32(igain * current[s]) + f32(ioff * currentOn[s]));
-      const e = fastExp2(f32(f32(v - vt) * expScale));
+      const eScaled = fastExp2Scaled(f32(f32(v - vt) * expScale), eGain); // eGain * exp((V - VT) / DeltaT)
       // dm*V + (1-dm)*V_inf, split so the exponential's result passes through few operations.
       const vLin = f32(f32(f32(v * dm) + cEl) + f32(nz * sigma));
       const wt = f32(a * f32(v - el));
@@ -133,8 +141,8 @@ export function simulateLanesTs(
         wn = pause ? w : wFree;
         ref--;
       } else {
-        // The exponential's result passes through one product and one sum (short dependency chain).
-        vn = f32(f32(eGain * e) + f32(f32(kLeak * f32(cur - w)) + vLin));
+        // The exponential's result passes through one sum (short dependency chain in the native kernel).
+        vn = f32(eScaled + f32(f32(kLeak * f32(cur - w)) + vLin));
         wn = wFree;
         if (vn >= vSpike) {
           const den = f32(vn - v);
