@@ -80,55 +80,9 @@ export class Rng {
     return r * Math.cos(2 * Math.PI * v);
   }
 
-  /**
-   * Fill an array with standard normals: the same values, in the same order, as calling `normal()`
-   * out.length times (and the same state afterwards), with the generator state held in locals.
-   */
+  /** Fill an array with standard normals. */
   fillNormal(out: Float32Array): Float32Array {
-    const n = out.length;
-    let i = 0;
-    if (n === 0) return out;
-    if (!Number.isNaN(this.spare)) {
-      out[i++] = this.spare;
-      this.spare = NaN;
-    }
-    const st = this.s;
-    // int32 locals (same bits as the Uint32Array words); results are read as unsigned.
-    let s0 = st[0] | 0;
-    let s1 = st[1] | 0;
-    let s2 = st[2] | 0;
-    let s3 = st[3] | 0;
-    const twoPi = 2 * Math.PI;
-    while (i < n) {
-      let u = 0;
-      let v = 0;
-      for (let k = 0; k < 2;) {
-        const x = Math.imul(s1, 5);
-        const res = Math.imul((x << 7) | (x >>> 25), 9) >>> 0;
-        const t = s1 << 9;
-        s2 ^= s0;
-        s3 ^= s1;
-        s1 ^= s2;
-        s0 ^= s3;
-        s2 ^= t;
-        s3 = (s3 << 11) | (s3 >>> 21);
-        const w = res / 4294967296;
-        if (k === 0) {
-          if (w === 0) continue; // as normal(): redraw u while it is 0
-          u = w;
-        } else v = w;
-        k++;
-      }
-      const r = Math.sqrt(-2 * Math.log(u));
-      out[i++] = r * Math.cos(twoPi * v);
-      const second = r * Math.sin(twoPi * v);
-      if (i < n) out[i++] = second;
-      else this.spare = second;
-    }
-    st[0] = s0;
-    st[1] = s1;
-    st[2] = s2;
-    st[3] = s3;
+    for (let i = 0; i < out.length; i++) out[i] = this.normal();
     return out;
   }
 
