@@ -7,13 +7,7 @@
 import { createEmulator } from '../emulator/index.ts';
 import { compareOnObservation } from '../pipeline/compare.ts';
 import { storeComparisonPosteriors } from '../pipeline/persist.ts';
-import {
-  boxPosterior,
-  ensemblePosterior,
-  seededPosterior,
-  type FeatureSpec,
-  type TrainedEstimator,
-} from '../pipeline/estimators.ts';
+import { estimatorPosterior, type FeatureSpec, type TrainedEstimator } from '../pipeline/estimators.ts';
 import type { PipelineExperiment } from '../pipeline/experiment.ts';
 import { Posterior } from '../sbi/index.ts';
 import { openProject, type Experiment, type Project } from '../store/index.ts';
@@ -80,10 +74,7 @@ async function loadEstimator(
     est: {
       kind: stored.summaryType,
       features,
-      posterior: boxPosterior(
-        ensemblePosterior(members.map((post, k) => seededPosterior(post, seed + 7919 + 101 * k))),
-        exp.box,
-      ),
+      posterior: estimatorPosterior(members, exp.box, seed),
       members,
       training: [],
       seconds: 0,

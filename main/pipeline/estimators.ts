@@ -255,6 +255,17 @@ export function seededPosterior(post: Posterior, seed: number): BatchedPosterior
 }
 
 /**
+ * The posterior of a trained estimator as the pipeline uses it: its members (each sampling from its
+ * own stream seeded from `seed`), mixed uniformly and mapped back into the prior box.
+ */
+export function estimatorPosterior(members: readonly Posterior[], box: Box, seed: number): BatchedPosterior {
+  return boxPosterior(
+    ensemblePosterior(members.map((p, m) => seededPosterior(p, seed + 7919 + 101 * m))),
+    box,
+  );
+}
+
+/**
  * A posterior over box-bounded parameters from one trained on logit coordinates: samples are mapped
  * back into the box; log p(theta | x) = log q(u | x) - sum_d log((high - low) s (1 - s)), with
  * s the box-normalized parameter (the log-Jacobian of the logit), and -Infinity outside the box.
@@ -390,10 +401,7 @@ export async function trainEstimator(
   return {
     kind: kindOfSummary,
     features,
-    posterior: boxPosterior(
-      ensemblePosterior(members.map((p, m) => seededPosterior(p, (opts.seed ?? 0) + 7919 + 101 * m))),
-      exp.box,
-    ),
+    posterior: estimatorPosterior(members, exp.box, opts.seed ?? 0),
     members,
     training,
     seconds: (performance.now() - t0) / 1000,
