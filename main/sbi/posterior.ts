@@ -72,6 +72,8 @@ export class Posterior {
     const b = readContractModel(logProb, `${where}/log_prob.onnx`, 'log_prob').meta;
     checkSameEstimator(a, b, where);
     const threads = opts.threads ?? POSTERIOR_THREADS;
+    if (!Number.isInteger(threads) || threads < 1)
+      throw new RangeError(`threads must be a positive integer, got ${opts.threads}`);
     let s: Session, l: Session;
     try {
       s = await Session.create(sampler, { threads });

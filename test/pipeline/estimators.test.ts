@@ -6,8 +6,9 @@ import {
   seededPosterior,
   unboundedToBox,
 } from '../../main/pipeline/estimators.ts';
-import { createEstimator } from '../../main/sbi/estimator.ts';
-import { untrainedPosterior } from '../sbi/helpers.ts';
+import { createEstimator, emitLogProb, emitSampler, initialParameters } from '../../main/sbi/estimator.ts';
+import { Posterior } from '../../main/sbi/posterior.ts';
+import { metadataFor, unitZ, untrainedPosterior } from '../sbi/helpers.ts';
 import type { BatchedPosterior } from '../../main/diagnostics/types.ts';
 import { Rng } from '../../main/sbi/rng.ts';
 
@@ -80,5 +81,15 @@ describe('seeded posterior', () => {
     const lp = await seededPosterior(post, 5).logProb(Float32Array.of(0, 0, 0), x);
     expect(Array.from(lp)).toEqual(Array.from(await post.logProb(Float32Array.of(0, 0, 0), x)));
     await post.dispose();
+  });
+
+  it('refuses a thread count that is not a positive integer before loading anything', async () => {
+    const est = createEstimator({ kind: 'mdn', thetaDim: 2, xDim: 2, seed: 1 });
+    const z = unitZ(2, 2);
+    const meta = metadataFor(est, z);
+    const p = initialParameters(est, z);
+    await expect(
+      Posterior.fromBytes(emitSampler(est, meta, p), emitLogProb(est, meta, p), 'e', { threads: 0 }),
+    ).rejects.toThrow('threads must be a positive integer, got 0');
   });
 });
