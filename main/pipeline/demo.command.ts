@@ -20,7 +20,7 @@ export const demoCommand: CliCommand = {
   options: {
     project: { type: 'string', description: 'Store everything in this project file (created if missing)' },
     sims: { type: 'integer', default: 20000, description: 'Training simulations from the restricted prior' },
-    'held-out': { type: 'integer', default: 500, description: 'Held-out simulations for calibration' },
+    'held-out': { type: 'integer', default: 2000, description: 'Held-out simulations for calibration' },
     compare: { type: 'integer', default: 20, description: 'Held-out observations compared in detail' },
     estimator: {
       type: 'string',
