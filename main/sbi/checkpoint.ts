@@ -22,6 +22,8 @@ export interface EpochReport {
   stepsPerSecond: number;
   /** Seconds this epoch took (training steps plus validation). */
   seconds: number;
+  /** Adam step size of this epoch (lower after a fine-tuning restart). */
+  learningRate?: number;
 }
 
 /** The resumable state of a training run. */
@@ -35,6 +37,8 @@ export interface Checkpoint {
   bestValidationLoss: number;
   bestEpoch: number;
   epochsSinceImprovement: number;
+  /** Fine-tuning restarts done so far (each divides the learning rate by 10); absent means 0. */
+  fineTuneRound?: number;
   history: EpochReport[];
   params: Float32Array;
   m: Float32Array;

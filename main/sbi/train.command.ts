@@ -21,6 +21,12 @@ export const trainCommand: CliCommand = {
     estimator: { type: 'string', default: 'nsf', choices: ESTIMATOR_KINDS, description: 'density estimator' },
     out: { type: 'string', default: 'estimator', description: 'output directory (must not exist)' },
     epochs: { type: 'integer', description: 'maximum number of epochs (default: until early stopping)' },
+    'fine-tune': {
+      type: 'integer',
+      default: 0,
+      description:
+        'after early stopping, continue N times from the best parameters at a tenth of the step size',
+    },
     seed: { type: 'integer', default: 0, description: 'seed of weights, split and shuffling' },
     low: {
       type: 'string',
@@ -63,6 +69,7 @@ export const trainCommand: CliCommand = {
       });
       const run = await train(est, arrayPairSource(theta.data, x.data, theta.cols, x.cols), {
         maxEpochs: args.epochs as number | undefined,
+        fineTuneRounds: args['fine-tune'] as number,
         seed: args.seed as number,
         signal: io.signal,
         checkpointPath: args.checkpoint as string | undefined,

@@ -1,8 +1,9 @@
 /**
  * The training loop (sbi toolbox defaults): mini-batches of 200 streamed from a PairSource, Adam
  * at 5e-4 with gradient-norm clipping at 5, 10% validation split, early stopping after 20 epochs
- * without validation improvement (the best parameters are kept), seeded shuffling, progress events,
- * cancellation through an AbortSignal and exact resumption from checkpoints.
+ * without validation improvement (the best parameters are kept), optional fine-tuning restarts at a
+ * tenth of the step size, seeded shuffling, progress events, cancellation through an AbortSignal and
+ * exact resumption from checkpoints.
  *
  * @example
  * const est = createEstimator({ kind: 'nsf', thetaDim: 2, xDim: 2, bounds });
@@ -41,6 +42,13 @@ export interface TrainOptions {
   stopAfterEpochs?: number;
   /** Upper limit on epochs (unlimited). */
   maxEpochs?: number;
+  /**
+   * Fine-tuning restarts (0): when early stopping triggers, continue this many more times from the
+   * best parameters with the learning rate divided by 10 (fresh Adam moments), each until
+   * `stopAfterEpochs` epochs pass without improvement. Lowers the optimizer noise left in the
+   * final parameters.
+   */
+  fineTuneRounds?: number;
   /** Seed of the train/validation split and the shuffling (0). */
   seed?: number;
   /** Cancel the run; training stops after the current step and returns the best parameters so far. */
@@ -75,6 +83,8 @@ export interface TrainResult {
 }
 
 const VALIDATION_CHUNK = 20_000;
+/** Learning-rate factor of each fine-tuning restart. */
+const FINE_TUNE_FACTOR = 0.1;
 
 /**
  * Train `est` on the pairs of `source`. Rows with NaN or inf are excluded and counted.
@@ -112,6 +122,8 @@ export async function train(
     validationFraction: o.validationFraction,
     stopAfterEpochs: o.stopAfterEpochs,
     seed: o.seed,
+    // Only when used, so checkpoints written before the option existed still resume.
+    ...(o.fineTuneRounds > 0 ? { fineTuneRounds: o.fineTuneRounds } : {}),
   };
   let state = freshState(scan, settings, params.size, o.seed);
   if (o.resumeFrom) {
@@ -126,9 +138,17 @@ export async function train(
   try {
     while (state.epoch < o.maxEpochs) {
       if (state.epochsSinceImprovement >= o.stopAfterEpochs) {
-        stopReason = 'converged';
-        break;
+        if ((state.fineTuneRound ?? 0) >= o.fineTuneRounds) {
+          stopReason = 'converged';
+          break;
+        }
+        // Fine-tuning restart: back to the best parameters, a ten times smaller step, fresh moments.
+        state.fineTuneRound = (state.fineTuneRound ?? 0) + 1;
+        state.epochsSinceImprovement = 0;
+        const zeros = new Float32Array(state.best.length);
+        trainer.loadState({ params: state.best, m: zeros, v: zeros.slice(), step: 0 });
       }
+      const lr = o.learningRate * FINE_TUNE_FACTOR ** (state.fineTuneRound ?? 0);
       const t0 = performance.now();
       const perm = rng.shuffle(trainIdx.slice());
       let lossSum = 0;
@@ -143,7 +163,7 @@ export async function train(
             theta: { data: batch.theta, dims: [idx.length, source.thetaDim] },
             x: { data: batch.x, dims: [idx.length, source.xDim] },
           },
-          o.learningRate,
+          lr,
         );
         if (!Number.isFinite(l)) {
           throw new Error(
@@ -177,6 +197,7 @@ export async function train(
         epochsSinceImprovement: state.epochsSinceImprovement,
         stepsPerSecond: steps / trainSeconds,
         seconds: (performance.now() - t0) / 1000,
+        learningRate: lr,
       };
       state.history.push(report);
       if (o.checkpointPath) {
@@ -185,7 +206,11 @@ export async function train(
       }
       o.onProgress?.(report);
     }
-    if (stopReason === 'max-epochs' && state.epochsSinceImprovement >= o.stopAfterEpochs)
+    if (
+      stopReason === 'max-epochs' &&
+      state.epochsSinceImprovement >= o.stopAfterEpochs &&
+      (state.fineTuneRound ?? 0) >= o.fineTuneRounds
+    )
       stopReason = 'converged';
   } finally {
     await trainer.release();
@@ -210,6 +235,7 @@ export async function train(
       rowsExcluded: scan.excluded,
       batchSize: o.batchSize,
       learningRate: o.learningRate,
+      ...(o.fineTuneRounds > 0 ? { fineTuneRounds: state.fineTuneRound ?? 0 } : {}),
       seed: o.seed,
       stopReason,
     },
@@ -239,6 +265,7 @@ function resolveOptions(opts: TrainOptions) {
     validationFraction: opts.validationFraction ?? 0.1,
     stopAfterEpochs: opts.stopAfterEpochs ?? 20,
     maxEpochs: opts.maxEpochs ?? Number.MAX_SAFE_INTEGER,
+    fineTuneRounds: opts.fineTuneRounds ?? 0,
     seed: opts.seed ?? 0,
     signal: opts.signal,
     onProgress: opts.onProgress,
@@ -250,6 +277,8 @@ function resolveOptions(opts: TrainOptions) {
     if (!Number.isInteger(o[k]) || o[k] < 1)
       throw new RangeError(`${k} must be a positive integer, got ${o[k]}`);
   }
+  if (!Number.isInteger(o.fineTuneRounds) || o.fineTuneRounds < 0)
+    throw new RangeError(`fineTuneRounds must be a non-negative integer, got ${o.fineTuneRounds}`);
   if (!(o.learningRate > 0)) throw new RangeError(`learningRate must be positive, got ${o.learningRate}`);
   if (!(o.clipNorm > 0)) throw new RangeError(`clipNorm must be positive, got ${o.clipNorm}`);
   if (!Number.isInteger(o.seed)) throw new RangeError(`seed must be an integer, got ${o.seed}`);

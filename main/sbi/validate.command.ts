@@ -33,6 +33,8 @@ export async function validateOnTask(opts: {
   observations?: number[];
   samples?: number;
   maxEpochs?: number;
+  /** Fine-tuning restarts at a tenth of the learning rate (train.ts). */
+  fineTuneRounds?: number;
   signal?: AbortSignal;
   onInfo?: (line: string) => void;
 }): Promise<ValidationResult> {
@@ -50,6 +52,7 @@ export async function validateOnTask(opts: {
   const run = await train(est, arrayPairSource(theta, x, task.thetaDim, task.xDim), {
     seed,
     maxEpochs: opts.maxEpochs,
+    fineTuneRounds: opts.fineTuneRounds,
     signal: opts.signal,
     onProgress: (e) =>
       e.epoch % 10 === 0 &&
@@ -106,6 +109,12 @@ export const validateCommand: CliCommand = {
     },
     samples: { type: 'integer', default: 10000, description: 'posterior samples per observation' },
     epochs: { type: 'integer', description: 'maximum epochs (default: until early stopping)' },
+    'fine-tune': {
+      type: 'integer',
+      default: 0,
+      description:
+        'after early stopping, continue N times from the best parameters at a tenth of the step size',
+    },
     seed: { type: 'integer', default: 0, description: 'seed of simulation, training and sampling' },
   },
   run: (args, io) =>
@@ -128,6 +137,7 @@ export const validateCommand: CliCommand = {
           observations: obs,
           samples: args.samples as number,
           maxEpochs: args.epochs as number | undefined,
+          fineTuneRounds: args['fine-tune'] as number,
           seed: args.seed as number,
           signal: io.signal,
           onInfo: (l) => io.info(l),

@@ -105,6 +105,43 @@ describe('train', () => {
     expect(run.epochs - run.bestEpoch).toBe(2);
   });
 
+  it('fine-tunes after early stopping: restarts at a tenth of the step size, as many times as asked', async () => {
+    const { theta, x } = linearData(300, 7);
+    // No step this small changes a float32 weight: the best epoch stays the first, and every round
+    // ends after exactly stopAfterEpochs epochs.
+    const run = await train(small(), arrayPairSource(theta, x, 2, 2), {
+      maxEpochs: 50,
+      stopAfterEpochs: 2,
+      learningRate: 1e-12,
+      fineTuneRounds: 2,
+    });
+    expect(run.stopReason).toBe('converged');
+    expect(run.epochs).toBe(7);
+    const lrs = run.history.map((h) => h.learningRate!);
+    const expected = [1e-12, 1e-12, 1e-12, 1e-13, 1e-13, 1e-14, 1e-14];
+    lrs.forEach((lr, i) => expect(lr / expected[i]).toBeCloseTo(1, 9));
+    expect(run.metadata.training.fineTuneRounds).toBe(2);
+    await expect(train(small(), arrayPairSource(theta, x, 2, 2), { fineTuneRounds: -1 })).rejects.toThrow(
+      /fineTuneRounds must be a non-negative integer, got -1/,
+    );
+  });
+
+  it('resumes inside a fine-tuning round exactly as if never stopped', async () => {
+    const { theta, x } = linearData(600, 9);
+    const src = arrayPairSource(theta, x, 2, 2);
+    const opts = { maxEpochs: 60, stopAfterEpochs: 1, learningRate: 3e-3, fineTuneRounds: 1, seed: 2 };
+    const full = await train(small(), src, opts);
+    const firstFine = full.history.findIndex((h) => h.learningRate! < 3e-3);
+    expect(firstFine).toBeGreaterThan(0);
+    expect(full.stopReason).toBe('converged');
+    const ckpt = join(dir, 'fine.ckpt');
+    const part = await train(small(), src, { ...opts, maxEpochs: firstFine + 1, checkpointPath: ckpt });
+    expect(part.history.at(-1)!.learningRate!).toBeLessThan(3e-3);
+    const resumed = await train(small(), src, { ...opts, resumeFrom: ckpt, checkpointPath: ckpt });
+    expect(resumed.history.map((h) => h.validationLoss)).toEqual(full.history.map((h) => h.validationLoss));
+    expect(Array.from(resumed.parameters)).toEqual(Array.from(full.parameters));
+  });
+
   it('names bad input: width mismatch, empty and all-NaN data, bad settings', async () => {
     const { theta, x } = linearData(50, 8);
     await expect(train(small(), arrayPairSource(theta, x.subarray(0, 50), 2, 1))).rejects.toThrow(
