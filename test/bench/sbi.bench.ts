@@ -4,7 +4,9 @@
  * 512 observations, one call) and accuracy (mean C2ST over the 10 sbibm reference observations of
  * two_moons and gaussian_linear at 10k simulations; 100k with --with-100k). Prints one JSON document.
  *
- * Usage: npm run bench:sbi [-- --skip-accuracy] [-- --with-100k] [-- --estimator nsf]
+ * Usage: npm run bench:sbi [-- --skip-accuracy] [-- --with-100k] [-- --estimator nsf] [-- --fine-tune 1]
+ * Accuracy uses NSF for two_moons and MAF for gaussian_linear unless --estimator names one for both,
+ * with one fine-tuning restart after early stopping (--fine-tune 0 for the sbi toolbox's loop).
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
@@ -20,7 +22,8 @@ const { values } = parseArgs({
   options: {
     'skip-accuracy': { type: 'boolean', default: false },
     'with-100k': { type: 'boolean', default: false },
-    estimator: { type: 'string', default: 'nsf' },
+    estimator: { type: 'string' },
+    'fine-tune': { type: 'string', default: '1' },
     epochs: { type: 'string', default: '2' },
   },
 });
@@ -92,15 +95,24 @@ async function speed(kind: EstimatorKind, epochs: number) {
   };
 }
 
-async function accuracy(task: 'two_moons' | 'gaussian_linear', sims: number, kind: EstimatorKind) {
-  log(`accuracy: ${task}, ${sims} simulations, ${kind}`);
+/** The estimator per task unless --estimator says otherwise: NSF for two_moons, MAF for gaussian_linear. */
+const kindFor = (task: 'two_moons' | 'gaussian_linear'): EstimatorKind =>
+  (values.estimator as EstimatorKind | undefined) ?? (task === 'two_moons' ? 'nsf' : 'maf');
+const fineTuneRounds = Number(values['fine-tune']);
+
+async function accuracy(task: 'two_moons' | 'gaussian_linear', sims: number) {
+  const kind = kindFor(task);
+  log(`accuracy: ${task}, ${sims} simulations, ${kind}, ${fineTuneRounds} fine-tuning round(s)`);
   const r: ValidationResult = await validateOnTask({
     task,
     sims,
     estimator: kind,
+    fineTuneRounds,
     onInfo: (l) => log(`  ${l}`),
   });
   return {
+    estimator: kind,
+    fineTuneRounds,
     meanC2st: r.meanC2st,
     perObservation: r.c2st.map((c) => c.accuracy),
     epochs: r.epochs,
@@ -132,13 +144,12 @@ result.maf = await speed('maf', epochs);
 result.nsf = await speed('nsf', 1);
 result.mdn = await speed('mdn', 1);
 if (!values['skip-accuracy']) {
-  const kind = values.estimator as EstimatorKind;
   const acc: Record<string, unknown> = {};
-  acc.two_moons_10k = await accuracy('two_moons', 10_000, kind);
-  acc.gaussian_linear_10k = await accuracy('gaussian_linear', 10_000, kind);
+  acc.two_moons_10k = await accuracy('two_moons', 10_000);
+  acc.gaussian_linear_10k = await accuracy('gaussian_linear', 10_000);
   if (values['with-100k']) {
-    acc.two_moons_100k = await accuracy('two_moons', 100_000, kind);
-    acc.gaussian_linear_100k = await accuracy('gaussian_linear', 100_000, kind);
+    acc.two_moons_100k = await accuracy('two_moons', 100_000);
+    acc.gaussian_linear_100k = await accuracy('gaussian_linear', 100_000);
   }
   result.accuracy = acc;
 }
