@@ -93,38 +93,28 @@ describe('train', () => {
     expect(run.bestEpoch).toBeGreaterThan(0);
   });
 
-  it('stops early after the configured number of epochs without improvement', async () => {
-    const { theta, x } = linearData(300, 7);
-    // A learning rate this small cannot improve the loss by more than float noise for long.
-    const run = await train(small(), arrayPairSource(theta, x, 2, 2), {
-      maxEpochs: 200,
-      stopAfterEpochs: 2,
-      learningRate: 1e-12,
-    });
-    expect(run.stopReason).toBe('converged');
-    expect(run.epochs - run.bestEpoch).toBe(2);
-  });
-
-  it('fine-tunes after early stopping: restarts at a tenth of the step size, as many times as asked', async () => {
-    const { theta, x } = linearData(300, 7);
-    // No step this small changes a float32 weight: the best epoch stays the first, and every round
-    // ends after exactly stopAfterEpochs epochs.
-    const run = await train(small(), arrayPairSource(theta, x, 2, 2), {
-      maxEpochs: 50,
-      stopAfterEpochs: 2,
-      learningRate: 1e-12,
-      fineTuneRounds: 2,
-    });
-    expect(run.stopReason).toBe('converged');
-    expect(run.epochs).toBe(7);
-    const lrs = run.history.map((h) => h.learningRate!);
-    const expected = [1e-12, 1e-12, 1e-12, 1e-13, 1e-13, 1e-14, 1e-14];
-    lrs.forEach((lr, i) => expect(lr / expected[i]).toBeCloseTo(1, 9));
-    expect(run.metadata.training.fineTuneRounds).toBe(2);
-    await expect(train(small(), arrayPairSource(theta, x, 2, 2), { fineTuneRounds: -1 })).rejects.toThrow(
-      /fineTuneRounds must be a non-negative integer, got -1/,
-    );
-  });
+  it.each([
+    [0, [1e-12, 1e-12, 1e-12]],
+    [2, [1e-12, 1e-12, 1e-12, 1e-13, 1e-13, 1e-14, 1e-14]],
+  ])(
+    'stops early after stopAfterEpochs without improvement, after %i fine-tuning restarts at a tenth of the step size',
+    async (rounds, expected) => {
+      const { theta, x } = linearData(300, 7);
+      // No step this small changes a float32 weight: the best epoch stays the first, and every
+      // round ends after exactly stopAfterEpochs epochs.
+      const run = await train(small(), arrayPairSource(theta, x, 2, 2), {
+        maxEpochs: 50,
+        stopAfterEpochs: 2,
+        learningRate: 1e-12,
+        fineTuneRounds: rounds,
+      });
+      expect(run.stopReason).toBe('converged');
+      expect(run.bestEpoch).toBe(1);
+      expect(run.epochs).toBe(expected.length);
+      run.history.forEach((h, i) => expect(h.learningRate! / expected[i]).toBeCloseTo(1, 9));
+      expect(run.metadata.training.fineTuneRounds).toBe(rounds > 0 ? rounds : undefined);
+    },
+  );
 
   it('resumes inside a fine-tuning round exactly as if never stopped', async () => {
     const { theta, x } = linearData(600, 9);
@@ -155,6 +145,9 @@ describe('train', () => {
     ).rejects.toThrow(/all 4 rows contain NaN/);
     await expect(train(small(), arrayPairSource(theta, x, 2, 2), { batchSize: 0 })).rejects.toThrow(
       /batchSize/,
+    );
+    await expect(train(small(), arrayPairSource(theta, x, 2, 2), { fineTuneRounds: -1 })).rejects.toThrow(
+      /fineTuneRounds must be a non-negative integer, got -1/,
     );
     expect(existsSync(join(dir, 'nothing'))).toBe(false);
   });
