@@ -24,10 +24,38 @@ export interface LinearOptions {
 /** A linear layer: call it on [..., inF] to get [..., outF]. */
 export type Linear = (x: Tensor) => Tensor;
 
+/** A linear layer's parameters (views into the flat buffer) and the layer itself. */
+export interface LinearParams {
+  weight: Tensor;
+  bias: Tensor | null;
+  apply: Linear;
+}
+
 /**
- * Reserve the weight [inF, outF] (and bias [outF]) in `p` now and return the layer y = x W (+ b).
- * Calling the layer many times reuses the same parameters.
+ * Reserve the weight [inF, outF] (and bias [outF]) in `p` now and return them with the layer
+ * y = x W (+ b). Calling the layer many times reuses the same parameters.
  */
+export function linearParams(
+  p: ParameterSet,
+  name: string,
+  inF: number,
+  outF: number,
+  opts: LinearOptions = {},
+): LinearParams {
+  const init = opts.init ?? kaimingUniform(inF);
+  const weight = p.add(`${name}.weight`, [inF, outF], init, { mask: opts.mask });
+  const bias = opts.noBias ? null : p.add(`${name}.bias`, [outF], init);
+  return {
+    weight,
+    bias,
+    apply: (x) => {
+      const y = matmul(x, weight);
+      return bias ? add(y, bias) : y;
+    },
+  };
+}
+
+/** `linearParams` when only the layer is needed. */
 export function linear(
   p: ParameterSet,
   name: string,
@@ -35,13 +63,7 @@ export function linear(
   outF: number,
   opts: LinearOptions = {},
 ): Linear {
-  const init = opts.init ?? kaimingUniform(inF);
-  const w = p.add(`${name}.weight`, [inF, outF], init, { mask: opts.mask });
-  const b = opts.noBias ? null : p.add(`${name}.bias`, [outF], init);
-  return (x) => {
-    const y = matmul(x, w);
-    return b ? add(y, b) : y;
-  };
+  return linearParams(p, name, inF, outF, opts).apply;
 }
 
 /** Near-zero initialization used for the last layer of residual blocks (nflows' convention). */

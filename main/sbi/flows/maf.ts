@@ -3,7 +3,8 @@
  * a MADE (masked input layer plus a linear context layer, two masked tanh blocks, masked output
  * layer giving scale and shift per dimension) with the affine map y = u * scale + shift,
  * scale = softplus(s) + 1e-3 (nflows >= 0.14), and a fixed random permutation between transforms.
- * Sampling inverts each transform with D passes of its MADE.
+ * Sampling inverts each transform with D passes, pass k through the part of its MADE that
+ * coordinate k depends on (`invertMade`).
  *
  * Two equivalent formulations keep the graphs small:
  * - The permutations are folded into the MADEs' input degrees: transform t assigns degree k to the
@@ -15,11 +16,11 @@
  */
 import type { Tensor } from '../../graph/tensor.ts';
 import type { ParameterSet } from '../../graph/params.ts';
-import { add, div, log, mul, softplus, sub, tanh } from '../../graph/ops-elementwise.ts';
-import { sum } from '../../graph/ops-nn.ts';
-import { split } from '../../graph/ops-shape.ts';
+import { add, div, log, mul, softplus, softplusStable, sub, tanh } from '../../graph/ops-elementwise.ts';
+import { matmul, sum } from '../../graph/ops-nn.ts';
+import { concat, gather, reshape, slice, split, transpose } from '../../graph/ops-shape.ts';
 import { Rng } from '../rng.ts';
-import { linear, permutation, standardNormalLogProb } from '../layers.ts';
+import { linear, linearParams, permutation, standardNormalLogProb } from '../layers.ts';
 import type { DensityModel, ModelSizes } from './model.ts';
 
 /** Degrees of MADE hidden units (nflows, non-random masks): arange(H) % max(1, D-1) + min(1, D-1). */
@@ -41,7 +42,16 @@ function degreeMask(
 }
 
 /** A MADE: scale and shift [B, N, D] given u [B, N, D] and its context projection [B, 1, H]. */
-type Made = (u: Tensor, ctxProj: Tensor) => { scale: Tensor; shift: Tensor };
+type MadeFn = (u: Tensor, ctxProj: Tensor) => { scale: Tensor; shift: Tensor };
+
+/** A MADE and what its inverse needs: the (masked) weights and the degrees. */
+interface Made {
+  apply: MadeFn;
+  inDeg: number[];
+  hidDeg: number[];
+  w: { in: Tensor; b0: Tensor; b1: Tensor; out: Tensor };
+  b: { in: Tensor; b0: Tensor; b1: Tensor; out: Tensor };
+}
 
 /** A MADE whose input coordinate j has autoregressive degree inDeg[j] (a permutation of 1..D). */
 function buildMade(p: ParameterSet, name: string, s: ModelSizes, inDeg: number[]): Made {
@@ -49,16 +59,85 @@ function buildMade(p: ParameterSet, name: string, s: ModelSizes, inDeg: number[]
   const h = s.hiddenFeatures;
   const hid = hiddenDegrees(h, d);
   const outDeg = [...inDeg, ...inDeg]; // [unconstrained scale (D), shift (D)]
-  const lin = linear(p, `${name}.in`, d, h, { mask: degreeMask(inDeg, hid, (i, o) => o >= i) });
   const maskHid = degreeMask(hid, hid, (i, o) => o >= i);
-  const b0 = linear(p, `${name}.block0`, h, h, { mask: maskHid });
-  const b1 = linear(p, `${name}.block1`, h, h, { mask: maskHid });
-  const out = linear(p, `${name}.out`, h, 2 * d, { mask: degreeMask(hid, outDeg, (i, o) => o > i) });
-  return (u, ctxProj) => {
-    const a = tanh(b1(tanh(b0(add(lin(u), ctxProj)))));
-    const [us, shift] = split(out(a), -1, [d, d]);
-    return { scale: add(softplus(us), 1e-3), shift };
+  const lin = linearParams(p, `${name}.in`, d, h, { mask: degreeMask(inDeg, hid, (i, o) => o >= i) });
+  const b0 = linearParams(p, `${name}.block0`, h, h, { mask: maskHid });
+  const b1 = linearParams(p, `${name}.block1`, h, h, { mask: maskHid });
+  const out = linearParams(p, `${name}.out`, h, 2 * d, { mask: degreeMask(hid, outDeg, (i, o) => o > i) });
+  return {
+    apply(u, ctxProj) {
+      const a = tanh(b1.apply(tanh(b0.apply(add(lin.apply(u), ctxProj)))));
+      const [us, shift] = split(out.apply(a), -1, [d, d]);
+      return { scale: add(softplus(us), 1e-3), shift };
+    },
+    inDeg,
+    hidDeg: hid,
+    w: { in: lin.weight, b0: b0.weight, b1: b1.weight, out: out.weight },
+    b: { in: lin.bias!, b0: b0.bias!, b1: b1.bias!, out: out.bias! },
   };
+}
+
+/**
+ * Inverse of one MAF transform in feature-major layout: u [B, D, N] from y [B, D, N] with
+ * y = u * scale(u_<k) + shift(u_<k); `ctxBias` [B, H, 1] is the context projection plus the input
+ * layer's bias.
+ *
+ * A hidden unit of degree j depends only on the coordinates of degree <= j (the MADE masks), so
+ * its value is final as soon as those are known and never changes in later passes. Pass k (from 0)
+ * therefore computes, in each of the three hidden layers, only the units of degree k, appends them
+ * to the units computed before, and evaluates just the two outputs of the coordinate of degree
+ * k + 1 from all units of degree <= k. The whole inverse costs about one pass through the MADE's
+ * non-zero weights instead of D full passes (3,447 against 42,350 multiply-adds per sample for
+ * D = 7 and 50 hidden units), with the same values: the terms left out are the masked ones,
+ * which are exactly zero. The weight blocks are gathers of the trained weights, folded into
+ * constants by onnxruntime.
+ *
+ * Samples run along the last axis, so every elementwise operation works on rows of N values;
+ * onnxruntime broadcasts a [.., 1] or [.., 2] last axis element by element, which made those
+ * operations 20-50 times slower per value in the sample-major layout.
+ */
+function invertMade(m: Made, y: Tensor, ctxBias: Tensor): Tensor {
+  const g = y.graph;
+  const d = m.inDeg.length;
+  const index = (ix: number[]) => g.constant(ix, [ix.length], 'int64');
+  const column = (v: Tensor) => reshape(v, [v.shape[0], 1]);
+  const sub2 = (w: Tensor, rows: Tensor, cols: Tensor) => transpose(gather(gather(w, rows, 0), cols, 1));
+  const coordOf = Array.from({ length: d }, (_, k) => m.inDeg.indexOf(k + 1)); // coordinate of degree k+1
+  let known: Tensor | null = null; // u of the coordinates of degree 1..k, in degree order [B, k, N]
+  // Activations of the units computed so far, per layer, in the order `done` ([B, |done|, N]).
+  const done: number[] = [];
+  const act: (Tensor | null)[] = [null, null, null];
+  for (let k = 0; k < d; k++) {
+    const c = coordOf[k];
+    const fresh = m.hidDeg.flatMap((deg, i) => (deg === k ? [i] : [])); // degree k: first needed now
+    if (fresh.length > 0) {
+      const F = index(fresh);
+      done.push(...fresh);
+      const S = index(done);
+      let a = gather(ctxBias, F, 1); // [B, |F|, 1]
+      if (known) a = add(matmul(sub2(m.w.in, index(coordOf.slice(0, k)), F), known), a);
+      act[0] = act[0] ? concat([act[0], a], 1) : a;
+      (['b0', 'b1'] as const).forEach((blk, l) => {
+        const z = tanh(add(matmul(sub2(m.w[blk], S, F), act[l]!), column(gather(m.b[blk], F, 0))));
+        act[l + 1] = act[l + 1] ? concat([act[l + 1]!, z], 1) : z;
+      });
+    }
+    const outIx = index([c, d + c]);
+    // Unconstrained scale and shift of coordinate c: [B, 2, N], or [2, 1] without units.
+    const o =
+      done.length === 0
+        ? column(gather(m.b.out, outIx, 0))
+        : add(matmul(sub2(m.w.out, index(done), outIx), act[2]!), column(gather(m.b.out, outIx, 0)));
+    const axis = o.rank - 2;
+    const us = slice(o, axis, 0, 1);
+    const shift = slice(o, axis, 1, 2);
+    // onnxruntime's Softplus kernel is scalar (about 17 ns per value here); the composite is not.
+    const u = div(sub(gather(y, index([c]), 1), shift), add(softplusStable(us), 1e-3));
+    known = known ? concat([known, u], 1) : u;
+  }
+  if (d === 1) return known!;
+  // Back to coordinate order: coordinate c sits at position inDeg[c] - 1.
+  return gather(known!, index(m.inDeg.map((k) => k - 1)), 1);
 }
 
 /**
@@ -103,7 +182,7 @@ export function buildMaf(p: ParameterSet, s: ModelSizes): DensityModel {
       let y = u;
       let logDet: Tensor | null = null;
       mades.forEach((made, t) => {
-        const { scale, shift } = made(y, proj[t]);
+        const { scale, shift } = made.apply(y, proj[t]);
         const ld = sum(log(scale), [-1]);
         logDet = logDet ? add(logDet, ld) : ld;
         y = add(mul(y, scale), shift);
@@ -112,17 +191,12 @@ export function buildMaf(p: ParameterSet, s: ModelSizes): DensityModel {
     },
     sample(noise, ctx) {
       const proj = project(ctx);
-      let z = noise;
+      // Feature-major [B, D, N] between the transforms (see invertMade).
+      let z = transpose(noise, [0, 2, 1]);
       for (let t = T - 1; t >= 0; t--) {
-        // Invert y = u * scale(u_<k) + shift(u_<k) one degree per pass, starting from u = 0.
-        let u = mul(z, 0);
-        for (let i = 0; i < d; i++) {
-          const { scale, shift } = mades[t](u, proj[t]);
-          u = div(sub(z, shift), scale);
-        }
-        z = u;
+        z = invertMade(mades[t], z, transpose(add(proj[t], mades[t].b.in), [0, 2, 1]));
       }
-      return z;
+      return transpose(z, [0, 2, 1]);
     },
   };
 }
