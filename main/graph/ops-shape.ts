@@ -17,23 +17,35 @@ export const normalizeAxis = normAxis;
 
 /**
  * New shape with the same elements. One entry may be -1: inferred from the others (if the input is
- * static) or the input's dynamic dimension (if it has one).
+ * static) or the input's dynamic dimension (if it has one). An entry 0 keeps the input's dimension
+ * at the same position (ONNX semantics), which lets a target keep a dynamic leading axis:
+ * `reshape(x, [0, 4, 10, -1])` turns [B, 40, N] into [B, 4, 10, N].
  */
 export function reshape(x: Tensor, shape: Shape): Tensor {
   const unknown = shape.filter((d) => d === -1).length;
   if (unknown > 1) throw new GraphError(`Reshape: at most one -1 allowed, got ${formatShape(shape)}`);
-  const known = shape.reduce((p, d) => (d === -1 ? p : p * d), 1);
-  let out = [...shape];
-  const n = x.size;
-  if (n !== -1) {
+  const copied = shape.map((d, i) => {
+    if (d !== 0) return d;
+    if (i >= x.rank) {
+      throw new GraphError(
+        `Reshape: target ${formatShape(shape)} copies axis ${i} of ${formatShape(x.shape)}, which has none`,
+      );
+    }
+    return x.shape[i];
+  });
+  // The input's elements other than the copied axes, and the target's explicit dimensions.
+  const rest = x.shape.reduce((p, d, i) => (shape[i] === 0 ? p : p === -1 || d === -1 ? -1 : p * d), 1);
+  const known = shape.reduce((p, d) => (d === -1 || d === 0 ? p : p * d), 1);
+  let out = [...copied];
+  if (rest !== -1) {
     if (unknown === 1) {
-      if (known === 0 || n % known !== 0) {
+      if (known === 0 || rest % known !== 0) {
         throw new GraphError(`Reshape: cannot reshape ${formatShape(x.shape)} to ${formatShape(shape)}`);
       }
-      out = shape.map((d) => (d === -1 ? n / known : d));
-    } else if (known !== n) {
+      out = shape.map((d, i) => (d === -1 ? rest / known : copied[i]));
+    } else if (known !== rest) {
       throw new GraphError(
-        `Reshape: expected ${n} elements for ${formatShape(x.shape)}, target ${formatShape(shape)} has ${known}`,
+        `Reshape: expected ${x.size} elements for ${formatShape(x.shape)}, target ${formatShape(shape)} has ${shapeSize(copied)}`,
       );
     }
   } else if (unknown !== 1) {

@@ -260,6 +260,21 @@ describe('forward values match straightforward JavaScript references', () => {
     expect(res.p).toEqual([0, 1, 2, 3, 0, 4, 5, 6, 0, 0, 0, 0]);
   });
 
+  it('reshape keeps input dimensions marked 0, dynamic ones included', async () => {
+    const g = new G.Graph();
+    const x = g.input('x', [-1, 4, -1], 'float64');
+    const y = G.reshape(x, [0, 2, 2, -1]);
+    expect(y.shape).toEqual([-1, 2, 2, -1]);
+    const s = await G.Session.create(G.emitModel({ outputs: { y } }));
+    const xv = Float64Array.from({ length: 2 * 4 * 3 }, (_, i) => i);
+    const r = await s.run({ x: { data: xv, dims: [2, 4, 3] } });
+    await s.release();
+    expect(r.y.dims).toEqual([2, 2, 2, 3]);
+    expect(Array.from(r.y.data as Float64Array)).toEqual(Array.from(xv));
+    expect(G.reshape(g.input('s', [2, 3, 4]), [0, -1]).shape).toEqual([2, 12]);
+    expect(() => G.reshape(x, [0, 0, 0, 0])).toThrow('copies axis 3 of [N,4,N], which has none');
+  });
+
   it('runs one graph with a dynamic batch dimension at several batch sizes, gradients included', async () => {
     const g = new G.Graph();
     const params = new G.ParameterSet(g, 'params', 'float64');

@@ -10,9 +10,16 @@ import type { Tensor } from '../../graph/tensor.ts';
 import type { ParameterSet } from '../../graph/params.ts';
 import { kaimingUniform } from '../../graph/init.ts';
 import { add, mul, relu, sigmoid } from '../../graph/ops-elementwise.ts';
-import { sum } from '../../graph/ops-nn.ts';
-import { concat, gather, split, unsqueeze } from '../../graph/ops-shape.ts';
-import { inversePermutation, linear, smallInit, standardNormalLogProb } from '../layers.ts';
+import { matmul, sum } from '../../graph/ops-nn.ts';
+import { concat, gather, reshape, split, transpose, unsqueeze } from '../../graph/ops-shape.ts';
+import {
+  inversePermutation,
+  linear,
+  linearParams,
+  smallInit,
+  standardNormalLogProb,
+  type LinearParams,
+} from '../layers.ts';
 import type { DensityModel, ModelSizes } from './model.ts';
 import { splineForward, splineInverse, splineParamCount } from './spline.ts';
 
@@ -22,7 +29,22 @@ interface Coupling {
   transformed: number[];
   /** Spline parameters [B, N, |transformed|, 3K - 1] from the identity part and the context. */
   net(xi: Tensor | null, ctx: Tensor): Tensor;
+  /**
+   * The same in feature-major layout (samples on the last axis), with the widths and heights already
+   * divided by sqrt(hidden features): identity part [B, |identity|, N] and context [B, 1, E] ->
+   * [B, |transformed|, 3K - 1, N].
+   */
+  netT(xi: Tensor | null, ctx: Tensor): Tensor;
 }
+
+/** x W + b in feature-major layout: W^T x + b for x [B, in, N]. */
+const linearT = (l: LinearParams, x: Tensor): Tensor => {
+  const y = matmul(transpose(l.weight), x);
+  return l.bias ? add(y, reshape(l.bias, [l.bias.shape[0], 1])) : y;
+};
+
+/** [B, 1, F] -> [B, F, 1] (a per-observation vector broadcast over the samples of a feature-major tensor). */
+const perObservation = (v: Tensor): Tensor => transpose(v, [0, 2, 1]);
 
 function buildCoupling(p: ParameterSet, name: string, t: number, s: ModelSizes): Coupling {
   const d = s.thetaDim;
@@ -31,37 +53,60 @@ function buildCoupling(p: ParameterSet, name: string, t: number, s: ModelSizes):
   const identity = [...Array(d).keys()].filter((i) => !transformed.includes(i));
   const nIn = identity.length + s.contextDim;
   const inLin =
-    identity.length > 0 ? linear(p, `${name}.in`, identity.length, h, { init: kaimingUniform(nIn) }) : null;
+    identity.length > 0
+      ? linearParams(p, `${name}.in`, identity.length, h, { init: kaimingUniform(nIn) })
+      : null;
   const ctxLin = linear(p, `${name}.in_ctx`, s.contextDim, h, {
     init: kaimingUniform(nIn),
     noBias: inLin !== null,
   });
   const blocks = [0, 1].map((b) => ({
-    l0: linear(p, `${name}.block${b}.0`, h, h),
-    l1: linear(p, `${name}.block${b}.1`, h, h, { init: smallInit }),
+    l0: linearParams(p, `${name}.block${b}.0`, h, h),
+    l1: linearParams(p, `${name}.block${b}.1`, h, h, { init: smallInit }),
     gate: linear(p, `${name}.block${b}.ctx`, s.contextDim, h),
   }));
   const pc = splineParamCount(s.numBins);
   const nt = transformed.length;
   // One output GEMM for all transformed dimensions, then [..., nt * P] -> [..., nt, P] by split and concat
   // (a reshape cannot keep two dynamic axes, and a batched [nt, H, P] product runs as many tiny GEMMs).
-  const outLin = linear(p, `${name}.out`, h, nt * pc);
+  const outLin = linearParams(p, `${name}.out`, h, nt * pc);
+  // nflows divides the raw widths and heights by sqrt(hidden features); per output column.
+  const rawScaleRow = p.graph.constant(
+    Array.from({ length: nt * pc }, (_, i) => (i % pc < 2 * s.numBins ? 1 / Math.sqrt(h) : 1)),
+    [nt * pc],
+  );
   return {
     identity,
     transformed,
     net(xi, ctx) {
       let a = ctxLin(ctx);
-      if (inLin && xi) a = add(inLin(xi), a);
+      if (inLin && xi) a = add(inLin.apply(xi), a);
       for (const b of blocks) {
-        const r = b.l1(relu(b.l0(relu(a))));
+        const r = b.l1.apply(relu(b.l0.apply(relu(a))));
         a = add(a, mul(r, sigmoid(b.gate(ctx))));
       }
-      const out = outLin(a);
+      const out = outLin.apply(a);
       if (nt === 1) return unsqueeze(out, [-2]);
       return concat(
         split(out, -1, new Array<number>(nt).fill(pc)).map((t) => unsqueeze(t, [-2])),
         -2,
       );
+    },
+    netT(xi, ctx) {
+      let a = perObservation(ctxLin(ctx)); // [B, H, 1]
+      if (inLin && xi) a = add(linearT(inLin, xi), a);
+      for (const b of blocks) {
+        const r = linearT(b.l1, relu(linearT(b.l0, relu(a))));
+        a = add(a, mul(r, perObservation(sigmoid(b.gate(ctx)))));
+      }
+      // [B, nt * P, N] -> [B, nt, P, N]: the batch axis is kept (0) and the sample axis inferred.
+      // The raw-parameter scale is folded into the output layer's weights and bias (constants).
+      const scaled: LinearParams = {
+        weight: mul(outLin.weight, rawScaleRow),
+        bias: mul(outLin.bias!, rawScaleRow),
+        apply: outLin.apply,
+      };
+      return reshape(linearT(scaled, a), [0, nt, pc, -1]);
     },
   };
 }
@@ -104,14 +149,16 @@ export function buildNsf(p: ParameterSet, s: ModelSizes): DensityModel {
       return add(standardNormalLogProb(x), logDet!);
     },
     sample(noise, ctx) {
-      let y = noise;
+      // Feature-major [B, D, N]: samples on the last axis, so the spline's elementwise operations
+      // run over rows of N values (onnxruntime broadcasts a short last axis element by element).
+      let y = transpose(noise, [0, 2, 1]);
       for (let t = layers.length - 1; t >= 0; t--) {
         const l = layers[t];
-        const yi = l.idI ? gather(y, l.idI, -1) : null;
-        const raw = mul(l.c.net(yi, ctx), rawScale);
-        y = join(l, yi, splineInverse(gather(y, l.idT, -1), raw, k, s.tailBound));
+        const yi = l.idI ? gather(y, l.idI, 1) : null;
+        const v = splineInverse(gather(y, l.idT, 1), l.c.netT(yi, ctx), k, s.tailBound, -2);
+        y = yi ? gather(concat([yi, v], 1), l.back, 1) : v;
       }
-      return y;
+      return transpose(y, [0, 2, 1]);
     },
   };
 }

@@ -15,6 +15,7 @@ import {
   cast,
   clip,
   div,
+  exp,
   greaterEqual,
   lessEqual,
   log,
@@ -22,12 +23,13 @@ import {
   mul,
   neg,
   softplus,
+  softplusStable,
   sqrt,
   square,
   sub,
   where,
 } from '../../graph/ops-elementwise.ts';
-import { cumsum, softmax, sum } from '../../graph/ops-nn.ts';
+import { cumsum, max, softmax, sum } from '../../graph/ops-nn.ts';
 import { concat, fullLike, slice, split, unsqueeze } from '../../graph/ops-shape.ts';
 
 const MIN_BIN = 1e-3;
@@ -47,38 +49,53 @@ interface Knots {
   dRight: Tensor;
 }
 
-/** Knot positions from raw parameters [..., 3K - 1] (already scaled as the caller wishes). */
-function knots(raw: Tensor, bins: number, bound: number): Knots {
-  const [uw, uh, ud] = split(raw, -1, [bins, bins, bins - 1]);
+/**
+ * Softmax over the bins. On the last axis one Softmax node; on another axis (feature-major
+ * samplers) exp(u - max) / sum, because onnxruntime's Softmax transposes a non-last axis to the end
+ * and back. Likewise onnxruntime's Softplus kernel is scalar (about 17 ns per value here), so the
+ * samplers use the composite softplus.
+ */
+function softmaxAlong(u: Tensor, ax: number): Tensor {
+  if (ax === -1) return softmax(u, -1);
+  const e = exp(sub(u, max(u, [ax], true)));
+  return div(e, sum(e, [ax], true));
+}
+
+/**
+ * Knot positions from raw parameters (already scaled as the caller wishes) whose axis `ax` holds
+ * the 3K - 1 values of each spline.
+ */
+function knots(raw: Tensor, bins: number, bound: number, ax: number): Knots {
+  const [uw, uh, ud] = split(raw, ax, [bins, bins, bins - 1]);
   const sizes = (u: Tensor): { left: Tensor; size: Tensor } => {
-    const s = add(mul(softmax(u, -1), 1 - MIN_BIN * bins), MIN_BIN);
+    const s = add(mul(softmaxAlong(u, ax), 1 - MIN_BIN * bins), MIN_BIN);
     const size = mul(s, 2 * bound);
-    return { left: sub(cumsum(size, -1, { exclusive: true }), bound), size };
+    return { left: sub(cumsum(size, ax, { exclusive: true }), bound), size };
   };
   const w = sizes(uw);
   const h = sizes(uh);
-  const inner = add(softplus(ud), MIN_DERIVATIVE);
-  const one = fullLike(slice(inner, -1, 0, 1), 1);
-  const d = concat([one, inner, one], -1);
+  const inner = add(ax === -1 ? softplus(ud) : softplusStable(ud), MIN_DERIVATIVE);
+  const one = fullLike(slice(inner, ax, 0, 1), 1);
+  const d = concat([one, inner, one], ax);
   return {
     xLeft: w.left,
     width: w.size,
     yLeft: h.left,
     height: h.size,
-    dLeft: slice(d, -1, 0, bins),
-    dRight: slice(d, -1, 1, bins + 1),
+    dLeft: slice(d, ax, 0, bins),
+    dRight: slice(d, ax, 1, bins + 1),
   };
 }
 
-/** One-hot [..., K] of the bin containing v [...] given left edges [..., K] (first edge -B). */
-function binOneHot(v: Tensor, left: Tensor, bins: number): Tensor {
-  const ge = cast(greaterEqual(unsqueeze(v, [-1]), left), v.dtype);
+/** One-hot (bins on axis `ax`) of the bin containing v given the left edges (first edge -B). */
+function binOneHot(v: Tensor, left: Tensor, bins: number, ax: number): Tensor {
+  const ge = cast(greaterEqual(unsqueeze(v, [ax]), left), v.dtype);
   if (bins === 1) return ge;
-  const next = concat([slice(ge, -1, 1, bins), fullLike(slice(ge, -1, 0, 1), 0)], -1);
+  const next = concat([slice(ge, ax, 1, bins), fullLike(slice(ge, ax, 0, 1), 0)], ax);
   return sub(ge, next);
 }
 
-const pick = (onehot: Tensor, a: Tensor): Tensor => sum(mul(onehot, a), [-1]);
+const pick = (onehot: Tensor, a: Tensor, ax: number): Tensor => sum(mul(onehot, a), [ax]);
 
 /**
  * Forward spline: v [...] and raw parameters [..., 3K - 1] -> output [...] and log|dy/dv| [...].
@@ -89,12 +106,12 @@ export function splineForward(
   bins: number,
   bound: number,
 ): { y: Tensor; logDet: Tensor } {
-  const k = knots(raw, bins, bound);
+  const k = knots(raw, bins, bound, -1);
   const inside = and(greaterEqual(v, -bound), lessEqual(v, bound));
   const vc = clip(v, -bound, bound);
-  const oh = binOneHot(vc, k.xLeft, bins);
+  const oh = binOneHot(vc, k.xLeft, bins, -1);
   const [x0, w, y0, h, d0, d1] = [k.xLeft, k.width, k.yLeft, k.height, k.dLeft, k.dRight].map((a) =>
-    pick(oh, a),
+    pick(oh, a, -1),
   );
   const t = clip(div(sub(vc, x0), w), 0, 1);
   const s = div(h, w);
@@ -107,14 +124,18 @@ export function splineForward(
   return { y: where(inside, y, v), logDet: where(inside, logDet, 0) };
 }
 
-/** Inverse spline: y [...] -> v [...] (the root of the rational quadratic in the selected bin). */
-export function splineInverse(y: Tensor, raw: Tensor, bins: number, bound: number): Tensor {
-  const k = knots(raw, bins, bound);
+/**
+ * Inverse spline: y -> v (the root of the rational quadratic in the selected bin). The raw
+ * parameters hold each spline's 3K - 1 values on axis `ax` (default last: y [...], raw
+ * [..., 3K - 1]; -2 for feature-major samplers: y [..., N], raw [..., 3K - 1, N]).
+ */
+export function splineInverse(y: Tensor, raw: Tensor, bins: number, bound: number, ax = -1): Tensor {
+  const k = knots(raw, bins, bound, ax);
   const inside = and(greaterEqual(y, -bound), lessEqual(y, bound));
   const yc = clip(y, -bound, bound);
-  const oh = binOneHot(yc, k.yLeft, bins);
+  const oh = binOneHot(yc, k.yLeft, bins, ax);
   const [x0, w, y0, h, d0, d1] = [k.xLeft, k.width, k.yLeft, k.height, k.dLeft, k.dRight].map((a) =>
-    pick(oh, a),
+    pick(oh, a, ax),
   );
   const s = div(h, w);
   const dy = sub(yc, y0);
