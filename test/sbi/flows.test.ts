@@ -146,7 +146,13 @@ describe('mixture density network in more dimensions', () => {
   });
 });
 
-describe.each(['maf', 'nsf'] as const)('%s as a bijection', (kind) => {
+// Hidden sizes: 16 gives every MADE degree hidden units; 2 leaves degree 3 without any, so the
+// MAF sampler's passes that add no new units are exercised too.
+describe.each([
+  ['maf', 16],
+  ['maf', 2],
+  ['nsf', 16],
+] as const)('%s (%i hidden units) as a bijection', (kind, hiddenFeatures) => {
   it('log q(sample(u)) = log N(u) - log|det d sample/du| in 4-D with strongly non-linear weights', async () => {
     // Checks the autoregressive structure end to end: a wrong triangular order breaks the
     // log-determinant, a wrong inversion order breaks the sampler; either moves the two sides apart.
@@ -156,7 +162,7 @@ describe.each(['maf', 'nsf'] as const)('%s as a bijection', (kind) => {
       thetaDim: d,
       xDim: 3,
       seed: 8,
-      hiddenFeatures: 16,
+      hiddenFeatures,
       numTransforms: 3,
     });
     const z = unitZ(d, 3);
