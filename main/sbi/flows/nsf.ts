@@ -11,7 +11,7 @@ import type { ParameterSet } from '../../graph/params.ts';
 import { kaimingUniform } from '../../graph/init.ts';
 import { add, mul, relu, sigmoid } from '../../graph/ops-elementwise.ts';
 import { matmul, sum } from '../../graph/ops-nn.ts';
-import { concat, gather, reshape, split, transpose, unsqueeze } from '../../graph/ops-shape.ts';
+import { concat, gather, reshape, transpose } from '../../graph/ops-shape.ts';
 import {
   inversePermutation,
   linear,
@@ -67,8 +67,8 @@ function buildCoupling(p: ParameterSet, name: string, t: number, s: ModelSizes):
   }));
   const pc = splineParamCount(s.numBins);
   const nt = transformed.length;
-  // One output GEMM for all transformed dimensions, then [..., nt * P] -> [..., nt, P] by split and concat
-  // (a reshape cannot keep two dynamic axes, and a batched [nt, H, P] product runs as many tiny GEMMs).
+  // One output GEMM for all transformed dimensions, then [..., nt * P] -> [..., nt, P] by a reshape
+  // that keeps the leading axes (a batched [nt, H, P] product runs as many tiny GEMMs).
   const outLin = linearParams(p, `${name}.out`, h, nt * pc);
   // nflows divides the raw widths and heights by sqrt(hidden features); per output column.
   const rawScaleRow = p.graph.constant(
@@ -86,11 +86,7 @@ function buildCoupling(p: ParameterSet, name: string, t: number, s: ModelSizes):
         a = add(a, mul(r, sigmoid(b.gate(ctx))));
       }
       const out = outLin.apply(a);
-      if (nt === 1) return unsqueeze(out, [-2]);
-      return concat(
-        split(out, -1, new Array<number>(nt).fill(pc)).map((t) => unsqueeze(t, [-2])),
-        -2,
-      );
+      return reshape(out, [...out.shape.slice(0, -1).map(() => 0), nt, pc]);
     },
     netT(xi, ctx) {
       let a = perObservation(ctxLin(ctx)); // [B, H, 1]
