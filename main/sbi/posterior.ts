@@ -36,8 +36,10 @@ export interface LogProbOptions {
 }
 
 /**
- * Sample rows per onnxruntime run. Large runs are memory-bound (every intermediate [rows, 50] tensor
- * leaves the cache); chunks of this size keep them cache-resident and are several times faster.
+ * Rows (samples, or parameter sets to evaluate) per onnxruntime run of the sampler and the
+ * log-density. Large runs are memory-bound (every intermediate [rows, 50] tensor leaves the cache).
+ * For 512 observations x 1,000 parameter sets, log-densities in runs of this size took 5.4 s (NSF)
+ * and 0.82 s (MDN) against 8.0 s and 1.46 s in one run.
  */
 const ROWS_PER_RUN = 16_384;
 /** Below this acceptance rate sampling stops with an error instead of looping. */
@@ -140,6 +142,50 @@ export class Posterior {
     return out;
   }
 
+  /** One log-density run: theta [B, n, D], x [B, X] -> [B * n]. */
+  private async runLogProb(
+    theta: Float32Array,
+    x: Float32Array,
+    b: number,
+    n: number,
+  ): Promise<Float32Array> {
+    const out = await this.logProbSession.runRaw({
+      theta: new ort.Tensor('float32', theta, [b, n, this.meta.thetaDim]),
+      x: new ort.Tensor('float32', x, [b, this.meta.xDim]),
+    });
+    return out.log_prob.data as Float32Array;
+  }
+
+  /** Log-densities of the unbounded estimate for B observations with n parameter sets each, in cache-sized runs. */
+  private async logProbUnbounded(
+    theta: Float32Array,
+    x: Float32Array,
+    b: number,
+    n: number,
+  ): Promise<Float32Array> {
+    const d = this.meta.thetaDim;
+    const xd = this.meta.xDim;
+    const obsPerRun = Math.floor(ROWS_PER_RUN / n);
+    if (obsPerRun >= b) return (await this.runLogProb(theta, x, b, n)).slice();
+    const out = new Float32Array(b * n);
+    if (obsPerRun >= 1) {
+      for (let o0 = 0; o0 < b; o0 += obsPerRun) {
+        const ob = Math.min(obsPerRun, b - o0);
+        const part = theta.subarray(o0 * n * d, (o0 + ob) * n * d);
+        out.set(await this.runLogProb(part, x.subarray(o0 * xd, (o0 + ob) * xd), ob, n), o0 * n);
+      }
+      return out;
+    }
+    for (let o = 0; o < b; o++) {
+      for (let s0 = 0; s0 < n; s0 += ROWS_PER_RUN) {
+        const sn = Math.min(ROWS_PER_RUN, n - s0);
+        const part = theta.subarray((o * n + s0) * d, (o * n + s0 + sn) * d);
+        out.set(await this.runLogProb(part, x.subarray(o * xd, (o + 1) * xd), 1, sn), o * n + s0);
+      }
+    }
+    return out;
+  }
+
   /**
    * `n` samples for each observation in `x` (B observations of width xDim): returns B*n*thetaDim
    * values, observation-major. Inside the prior box when the estimator has bounds.
@@ -227,11 +273,7 @@ export class Posterior {
       );
     }
     const n = theta.length / (b * d);
-    const out = await this.logProbSession.runRaw({
-      theta: new ort.Tensor('float32', theta, [b, n, d]),
-      x: new ort.Tensor('float32', x, [b, this.meta.xDim]),
-    });
-    const lp = (out.log_prob.data as Float32Array).slice();
+    const lp = await this.logProbUnbounded(theta, x, b, n);
     const bounds = this.meta.bounds;
     if (!bounds) return lp;
     const z = await this.acceptanceRate(x, opts.acceptanceSamples ?? 10_000, opts.seed ?? 0);

@@ -97,6 +97,28 @@ describe('batched evaluation', () => {
     await post.dispose();
   });
 
+  it('evaluates more parameter sets than one onnxruntime run holds in parts, with the same values', async () => {
+    const est = createEstimator({ kind: 'maf', thetaDim: 3, xDim: 4, hiddenFeatures: 16, numTransforms: 2 });
+    const post = await untrainedPosterior(est);
+    const n = 40_000; // more rows than one run takes (16,384): split within the observation
+    const xs = Float32Array.from({ length: 2 * 4 }, (_, i) => Math.cos(i));
+    const th = Float32Array.from({ length: 2 * n * 3 }, (_, i) => Math.sin(0.37 * i));
+    const all = await post.logProb(th, xs);
+    expect(all.length).toBe(2 * n);
+    for (const [o, r0] of [
+      [0, 0],
+      [0, 20_000],
+      [1, 35_000],
+    ]) {
+      const part = await post.logProb(
+        th.subarray((o * n + r0) * 3, (o * n + r0 + 5000) * 3),
+        xs.subarray(o * 4, (o + 1) * 4),
+      );
+      for (let i = 0; i < 5000; i += 97) expect(all[o * n + r0 + i]).toBeCloseTo(part[i], 4);
+    }
+    await post.dispose();
+  });
+
   it('rejects observations of the wrong width and parameter sets that do not fit', async () => {
     const est = createEstimator({ kind: 'mdn', thetaDim: 2, xDim: 3, hiddenFeatures: 8, numComponents: 2 });
     const post = await untrainedPosterior(est);
