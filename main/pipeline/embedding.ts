@@ -64,7 +64,16 @@ export function convEmbedding(length: number, opts: ConvEmbeddingOptions = {}): 
       if (x.shape[x.rank - 1] !== length) {
         throw new G.GraphError(`learned summary: expected x [..., ${length}], got ${G.formatShape(x.shape)}`);
       }
+      // Channels-last [B, L, C]. Each convolution is an unfold (a Gather of the K taps of every
+      // output position, [B, Lout, K, C]) and one product with the weight as a [K * C, O] matrix.
+      // Its gradients are then products over all B * Lout positions at once and a scatter-add of
+      // [B, C] slices. onnxruntime's ConvTranspose and batch-as-channels Conv for the same
+      // gradients took about half of a training step (7.4 ms and 3.7 ms per layer, batch 200); the
+      // whole step went from 42-45 ms to 24-26 ms (MDN, 200-point traces, one thread).
+      // The first layer, whose input needs no gradient, stays one Conv (a Gather of single values
+      // is slow), followed by a transpose to channels-last.
       let h = G.unsqueeze(x, [1]); // [B, 1, L]
+      let len = length;
       LAYERS.forEach((layer, i) => {
         const fanIn = channels[i] * layer.kernel;
         const w = params.add(
@@ -73,8 +82,24 @@ export function convEmbedding(length: number, opts: ConvEmbeddingOptions = {}): 
           G.heUniform(fanIn),
         );
         const b = params.add(`summary.conv${i}.bias`, [channels[i + 1]], G.kaimingUniform(fanIn));
-        h = G.relu(G.conv1d(h, w, b, { stride: layer.stride }));
+        const lout = convOut(len, layer);
+        if (i === 0) {
+          h = G.transpose(G.relu(G.conv1d(h, w, b, { stride: layer.stride })), [0, 2, 1]);
+          len = lout;
+          return;
+        }
+        const taps = Array.from(
+          { length: lout * layer.kernel },
+          (_, j) => Math.floor(j / layer.kernel) * layer.stride + (j % layer.kernel),
+        );
+        const unfolded = G.gather(h, x.graph.constant(taps, [lout, layer.kernel], 'int64'), 1);
+        const rows = G.reshape(unfolded, [-1, fanIn]); // [B * Lout, K * C], tap-major like the matrix
+        const matrix = G.reshape(G.transpose(w, [2, 1, 0]), [fanIn, channels[i + 1]]);
+        h = G.reshape(G.relu(G.add(G.matmul(rows, matrix), b)), [-1, lout, channels[i + 1]]);
+        len = lout;
       });
+      // Flattened channel by channel ([B, C, L] order), as the dense layer's weights expect.
+      h = G.transpose(h, [0, 2, 1]);
       // Dense layers on [B, 1, F]: the weight gradient then reduces over a batch axis, which the
       // graph engine supports with a dynamic batch (a rank-2 product would need a static row count).
       h = G.reshape(h, [-1, 1, flat]);
