@@ -1,10 +1,17 @@
 /**
- * Masked autoregressive flow (Papamakarios et al. 2017) as built by the sbi toolbox: per transform
+ * Masked autoregressive flow (Papamakarios et al. 2017) after the sbi toolbox: per transform
  * a MADE (masked input layer plus a linear context layer, two masked tanh blocks, masked output
  * layer giving scale and shift per dimension) with the affine map y = u * scale + shift,
  * scale = softplus(s) + 1e-3 (nflows >= 0.14), and a fixed random permutation between transforms.
  * Sampling inverts each transform with D passes, pass k through the part of its MADE that
  * coordinate k depends on (`invertMade`).
+ *
+ * Known difference from the sbi toolbox's MADE (nflows, feed-forward blocks): nflows computes
+ * out(tanh(L1(tanh(L0(tanh(W u + tanh(C c))))))), with a tanh after the input layer and on the
+ * context projection; this MADE computes out(tanh(L1(tanh(L0(W u + C c))))), so its input layer
+ * and first block compose into one masked linear map (two tanh layers instead of three). Same
+ * masks and parameter count; the trained estimators and all measurements in
+ * docs/sbi-measurements.md use the form here.
  *
  * Two equivalent formulations keep the graphs small:
  * - The permutations are folded into the MADEs' input degrees: transform t assigns degree k to the
