@@ -27,12 +27,14 @@ interface Coupling {
   /** Dimensions left unchanged (conditioning) and changed by the spline. */
   identity: number[];
   transformed: number[];
-  /** Spline parameters [B, N, |transformed|, 3K - 1] from the identity part and the context. */
+  /**
+   * Spline parameters [B, N, |transformed|, 3K - 1] from the identity part and the context, the
+   * widths and heights already divided by sqrt(hidden features) as nflows does.
+   */
   net(xi: Tensor | null, ctx: Tensor): Tensor;
   /**
-   * The same in feature-major layout (samples on the last axis), with the widths and heights already
-   * divided by sqrt(hidden features): identity part [B, |identity|, N] and context [B, 1, E] ->
-   * [B, |transformed|, 3K - 1, N].
+   * The same in feature-major layout (samples on the last axis): identity part [B, |identity|, N]
+   * and context [B, 1, E] -> [B, |transformed|, 3K - 1, N].
    */
   netT(xi: Tensor | null, ctx: Tensor): Tensor;
 }
@@ -85,7 +87,7 @@ function buildCoupling(p: ParameterSet, name: string, t: number, s: ModelSizes):
         const r = b.l1.apply(relu(b.l0.apply(relu(a))));
         a = add(a, mul(r, sigmoid(b.gate(ctx))));
       }
-      const out = outLin.apply(a);
+      const out = mul(outLin.apply(a), rawScaleRow);
       return reshape(out, [...out.shape.slice(0, -1).map(() => 0), nt, pc]);
     },
     netT(xi, ctx) {
@@ -111,12 +113,6 @@ function buildCoupling(p: ParameterSet, name: string, t: number, s: ModelSizes):
 export function buildNsf(p: ParameterSet, s: ModelSizes): DensityModel {
   const g = p.graph;
   const k = s.numBins;
-  const scaleWH = 1 / Math.sqrt(s.hiddenFeatures);
-  // nflows divides the raw widths and heights by sqrt(hidden features).
-  const rawScale = g.constant(
-    Array.from({ length: splineParamCount(k) }, (_, i) => (i < 2 * k ? scaleWH : 1)),
-    [splineParamCount(k)],
-  );
   const layers = Array.from({ length: s.numTransforms }, (_, t) => {
     const c = buildCoupling(p, `nsf${t}`, t, s);
     const order = [...c.identity, ...c.transformed];
@@ -127,8 +123,9 @@ export function buildNsf(p: ParameterSet, s: ModelSizes): DensityModel {
       back: g.constant(inversePermutation(order), [order.length], 'int64'),
     };
   });
-  const join = (l: (typeof layers)[number], xi: Tensor | null, xt: Tensor): Tensor =>
-    xi ? gather(concat([xi, xt], -1), l.back, -1) : xt;
+  // Identity and transformed parts back in coordinate order along `axis`.
+  const join = (l: (typeof layers)[number], xi: Tensor | null, xt: Tensor, axis: number): Tensor =>
+    xi ? gather(concat([xi, xt], axis), l.back, axis) : xt;
   return {
     noiseDim: s.thetaDim,
     logProb(u, ctx) {
@@ -136,11 +133,10 @@ export function buildNsf(p: ParameterSet, s: ModelSizes): DensityModel {
       let logDet: Tensor | null = null;
       for (const l of layers) {
         const xi = l.idI ? gather(x, l.idI, -1) : null;
-        const raw = mul(l.c.net(xi, ctx), rawScale);
-        const { y, logDet: ld } = splineForward(gather(x, l.idT, -1), raw, k, s.tailBound);
+        const { y, logDet: ld } = splineForward(gather(x, l.idT, -1), l.c.net(xi, ctx), k, s.tailBound);
         const lds = sum(ld, [-1]);
         logDet = logDet ? add(logDet, lds) : lds;
-        x = join(l, xi, y);
+        x = join(l, xi, y, -1);
       }
       return add(standardNormalLogProb(x), logDet!);
     },
@@ -152,7 +148,7 @@ export function buildNsf(p: ParameterSet, s: ModelSizes): DensityModel {
         const l = layers[t];
         const yi = l.idI ? gather(y, l.idI, 1) : null;
         const v = splineInverse(gather(y, l.idT, 1), l.c.netT(yi, ctx), k, s.tailBound, -2);
-        y = yi ? gather(concat([yi, v], 1), l.back, 1) : v;
+        y = join(l, yi, v, 1);
       }
       return transpose(y, [0, 2, 1]);
     },
