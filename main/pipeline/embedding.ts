@@ -100,11 +100,9 @@ export function convEmbedding(length: number, opts: ConvEmbeddingOptions = {}): 
       });
       // Flattened channel by channel ([B, C, L] order), as the dense layer's weights expect.
       h = G.transpose(h, [0, 2, 1]);
-      // Dense layers on [B, 1, F]: the weight gradient then reduces over a batch axis, which the
-      // graph engine supports with a dynamic batch (a rank-2 product would need a static row count).
-      h = G.reshape(h, [-1, 1, flat]);
+      h = G.reshape(h, [-1, flat]);
       h = G.relu(G.linear(params, 'summary.dense', h, hidden, true, G.heUniform(flat)));
-      return G.reshape(G.linear(params, 'summary.out', h, outDim), [-1, outDim]);
+      return G.linear(params, 'summary.out', h, outDim);
     },
   };
 }
