@@ -39,7 +39,7 @@ export function reshape(x: Tensor, shape: Shape): Tensor {
   let out = [...copied];
   if (rest !== -1) {
     if (unknown === 1) {
-      if (known === 0 || rest % known !== 0) {
+      if (rest % known !== 0) {
         throw new GraphError(`Reshape: cannot reshape ${formatShape(x.shape)} to ${formatShape(shape)}`);
       }
       out = shape.map((d, i) => (d === -1 ? rest / known : copied[i]));
