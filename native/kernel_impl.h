@@ -18,7 +18,7 @@ constexpr uint32_t kM0 = 0xD2511F53u, kM1 = 0xCD9E8D57u, kW0 = 0x9E3779B9u, kW1 
 const float kP1 = (float)0.6931469775881572, kP2 = (float)0.24022242078175388, kP3 = (float)0.055507337590391254,
             kP4 = (float)0.009671512969906863, kP5 = (float)0.001326472245223382;
 constexpr float kRoundMagic = 12582912.0f;  // 1.5 * 2^23: x + magic - magic rounds to nearest integer
-const float kInv1024 = (float)(1.0 / 1024.0);
+const float kInvSqrt85 = (float)(1.0 / 9.219544457292887);  // 1 / sqrt(85)
 const float kYClamp = (float)(80.0 * 1.4426950408889634);  // exp argument clamp ±80, in log2 units
 
 // Philox4x32-10 for every lane of a block: counter (c0, row_start + b0 + i, stream, 0).
@@ -35,24 +35,26 @@ inline void philox_block(int64_t len, uint32_t c0, uint32_t row0, uint32_t strea
                          uint32_t* __restrict o0, uint32_t* __restrict o1, uint32_t* __restrict o2,
                          uint32_t* __restrict o3) {
   const __m256i m0 = _mm256_set1_epi32((int)kM0), m1 = _mm256_set1_epi32((int)kM1);
-  const __m256i w0 = _mm256_set1_epi32((int)kW0), w1 = _mm256_set1_epi32((int)kW1);
   const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  // Round keys (the same for every lane), computed once per block rather than once per 8 lanes.
+  __m256i key0[10], key1[10];
+  for (int r = 0; r < 10; r++) {
+    key0[r] = _mm256_set1_epi32((int)(k0 + (uint32_t)r * kW0));
+    key1[r] = _mm256_set1_epi32((int)(k1 + (uint32_t)r * kW1));
+  }
   for (int64_t i = 0; i < len; i += 8) {  // len is a multiple of 8 (padded block)
     __m256i x0 = _mm256_set1_epi32((int)c0);
     __m256i x1 = _mm256_add_epi32(_mm256_set1_epi32((int)(row0 + (uint32_t)i)), lane);
     __m256i x2 = _mm256_set1_epi32((int)stream);
     __m256i x3 = _mm256_setzero_si256();
-    __m256i key0 = _mm256_set1_epi32((int)k0), key1 = _mm256_set1_epi32((int)k1);
     for (int r = 0; r < 10; r++) {
       __m256i hi0, lo0, hi1, lo1;
       mulhilo8(x0, m0, hi0, lo0);
       mulhilo8(x2, m1, hi1, lo1);
-      x0 = _mm256_xor_si256(_mm256_xor_si256(hi1, x1), key0);
-      x2 = _mm256_xor_si256(_mm256_xor_si256(hi0, x3), key1);
+      x0 = _mm256_xor_si256(_mm256_xor_si256(hi1, x1), key0[r]);
+      x2 = _mm256_xor_si256(_mm256_xor_si256(hi0, x3), key1[r]);
       x1 = lo1;
       x3 = lo0;
-      key0 = _mm256_add_epi32(key0, w0);
-      key1 = _mm256_add_epi32(key1, w1);
     }
     _mm256_storeu_si256((__m256i*)(o0 + i), x0);
     _mm256_storeu_si256((__m256i*)(o1 + i), x1);
@@ -153,11 +155,21 @@ inline void vexp2_parts(vf y, vf& p, vf& pow2n) {
   p = f4 * pc + (f2 * pb + pa);
 }
 
-// Approximate standard normal from one 32-bit word: Irwin-Hall sum of three 10-bit uniforms,
-// centred and scaled to unit variance (bounded at ±3).
-inline vf virwin_hall(vu u) {
-  const vu s = (u & 0x3FFu) + ((u >> 10) & 0x3FFu) + ((u >> 20) & 0x3FFu);
-  return (((__builtin_convertvector(s, vf) + 1.5f) * kInv1024) - 1.5f) * 2.0f;
+// Readout noise: approximate standard normal from the 16-bit half (shift 0 or 16) of each word,
+// the Irwin-Hall sum of its four 4-bit uniforms (0..60, mean 30, variance 85), centred and scaled to
+// unit variance (bounded at 30 / sqrt(85) = 3.25). Nibble pairs are summed in parallel within bytes.
+inline vf vreadout_normal(vu u, int shift) {
+  const vu h = (u >> shift) & 0xFFFFu;
+  const vu t = (h & 0x0F0Fu) + ((h >> 4) & 0x0F0Fu);
+  const vu s = (t & 0xFFu) + (t >> 8);
+  return (__builtin_convertvector(s, vf) - 30.0f) * kInvSqrt85;
+}
+
+// Membrane-noise kick from the 4-bit nibble of each word selected by shift = 28 - 4 * index: the
+// nibble as a signed integer plus 0.5, a uniform on the 16 values -7.5..7.5 (variance 21.25).
+inline vf vkick(vu u, int shift) {
+  const vi n = (vi)(u << shift) >> 28;
+  return __builtin_convertvector(n, vf) + 0.5f;
 }
 
 // True when any lane of the mask is set (one vptest / movemask, not a round trip through GPRs).
@@ -216,14 +228,15 @@ void run_block(const Config& cfg, const Batch& b, int64_t b0, int64_t b1, std::v
     for (int64_t s = 0, k = 0, next = 0; s < steps; s++) {
       if (s == next) {
         // MADC sample k of the membrane before this step's update.
-        // One Philox block gives the readout noise of four consecutive samples.
-        if (HW && (k & 3) == 0)
-          philox_block(kLanesPerPass, (uint32_t)(k >> 2), row0, 1, cfg.key0, cfg.key1, Q[0], Q[1], Q[2], Q[3]);
+        // One Philox block gives the readout noise of eight consecutive samples (16 bits each).
+        if (HW && (k & 7) == 0)
+          philox_block(kLanesPerPass, (uint32_t)(k >> 3), row0, 1, cfg.key0, cfg.key1, Q[0], Q[1], Q[2], Q[3]);
+        const int readout_shift = 16 * (int)(k & 1);
         alignas(64) int32_t C[kLanesPerPass];
 #pragma GCC unroll 8
         for (int g = 0; g < kG; g++) {
           vf x = (v[g] - mv0) * lpm;
-          if (HW) x = x + virwin_hall(uload(Q[k & 3] + g * kW)) * rsig;
+          if (HW) x = x + vreadout_normal(uload(Q[(k >> 1) & 3] + g * kW), readout_shift) * rsig;
           vf xh = x + 0.5f;
           xh = xh < -1.0f ? splat(-1.0f) : xh;
           xh = xh > 1024.0f ? splat(1024.0f) : xh;
@@ -237,9 +250,10 @@ void run_block(const Config& cfg, const Batch& b, int64_t b0, int64_t b1, std::v
         k++;
         next += sps;
       }
-      // One Philox block gives the membrane noise of four consecutive steps.
-      if (HW && (s & 3) == 0)
-        philox_block(kLanesPerPass, (uint32_t)(s >> 2), row0, 0, cfg.key0, cfg.key1, U[0], U[1], U[2], U[3]);
+      // One Philox block gives the membrane noise of 32 consecutive steps (one nibble each).
+      if (HW && (s & 31) == 0)
+        philox_block(kLanesPerPass, (uint32_t)(s >> 5), row0, 0, cfg.key0, cfg.key1, U[0], U[1], U[2], U[3]);
+      const int kick_shift = 28 - 4 * (int)(s & 7);
       const float cur_s = current[s], on_s = current_on[s];
       if (__builtin_expect(!cur_valid || cur_s != cur_prev || on_s != on_prev, 0)) {
 #pragma GCC unroll 8
@@ -258,7 +272,7 @@ void run_block(const Config& cfg, const Batch& b, int64_t b0, int64_t b1, std::v
         vexp2_parts((vg - vload(P[kVt] + i)) * vload(P[kExpScale] + i), ep, e2n);
         // dm*V + (1-dm)*V_inf, split so the exponential's result passes through few operations.
         vf v_lin = vg * vload(P[kDm] + i) + vload(P[kCEl] + i);
-        if (HW) v_lin = v_lin + virwin_hall(uload(U[s & 3] + g * kW)) * vload(P[kSigma] + i);
+        if (HW) v_lin = v_lin + vkick(uload(U[(s >> 3) & 3] + g * kW), kick_shift) * vload(P[kSigma] + i);
         const vf wt = vload(P[kA] + i) * (vg - el);
         const vf w_free = wt + (wg - wt) * vload(P[kDw] + i);
         // The polynomial passes through one product and one sum (short dependency chain); the gain

@@ -6,13 +6,13 @@
  * Per integration step of length dt (exponential Euler on the leak, see docs/emulator.md):
  *   I     = igain * I_stim(t) + ioff * on(t)
  *   V_inf = EL + (gL DeltaT 2^((V - VT) log2(e)/DeltaT) - w + I) / gL,  dm = exp(-dt/tau_mem)
- *   V'    = dm V + (1 - dm) V_inf + sigma * xi                        (free)
+ *   V'    = dm V + (1 - dm) V_inf + sigma * kick                      (free; kick uniform, see philox.ts)
  *   V'    = V_reset + (V - V_reset) exp(-dt/tau_reset)               (refractory)
  *   w'    = a (V - EL) + (w - a (V - EL)) exp(-dt/tau_w)             (held while refractory if paused)
  *   spike when V' >= v_spike (comparator): w' += b, V' = v_spike if t_ref > 0 else V_reset.
  */
 import { LANE, LANE_FIELDS, READOUT, type ResolvedRequest } from './prepare.ts';
-import { irwinHallNormal, philox4x32, STREAM } from './philox.ts';
+import { membraneKick, philox4x32, readoutNormal, STREAM } from './philox.ts';
 import { MADC_MAX_CODE } from './madc.ts';
 
 const f32 = Math.fround;
@@ -116,8 +116,9 @@ export function simulateLanesTs(
         // MADC sample of the membrane at t = k * Ts (before this step's update).
         let x = f32(f32(v - mv0) * lpm);
         if (hardware) {
-          if ((k & 3) === 0) philox4x32(rwords, k >>> 2, row, STREAM.readout, 0, k0, k1);
-          x = f32(x + f32(irwinHallNormal(rwords[k & 3]) * rsig));
+          // One Philox block: the readout noise of 8 samples (16 bits each).
+          if ((k & 7) === 0) philox4x32(rwords, k >>> 3, row, STREAM.readout, 0, k0, k1);
+          x = f32(x + f32(readoutNormal(rwords[(k >>> 1) & 3], 16 * (k & 1)) * rsig));
         }
         const c = Math.floor(f32(x + 0.5));
         codes[out + k] = c < 0 ? 0 : c > MADC_MAX_CODE ? MADC_MAX_CODE : c;
@@ -125,8 +126,9 @@ export function simulateLanesTs(
         next += sps;
       }
       if (hardware) {
-        if ((s & 3) === 0) philox4x32(words, s >>> 2, row, STREAM.membrane, 0, k0, k1);
-        nz = irwinHallNormal(words[s & 3]);
+        // One Philox block: the membrane-noise kicks of 32 steps (4 bits each).
+        if ((s & 31) === 0) philox4x32(words, s >>> 5, row, STREAM.membrane, 0, k0, k1);
+        nz = membraneKick(words[(s >>> 3) & 3], 28 - 4 * (s & 7));
       }
       const cur = f32(f32(igain * current[s]) + f32(ioff * currentOn[s]));
       const eScaled = fastExp2Scaled(f32(f32(v - vt) * expScale), eGain); // eGain * exp((V - VT) / DeltaT)

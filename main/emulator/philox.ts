@@ -3,8 +3,8 @@
  * as 1, 2, 3", SC 2011), bit-identical to the native kernel's. A draw is a pure function of
  * (key, counter), so noise depends only on (seed, row, step) and not on batch split or threads.
  *
- * Normals are Irwin-Hall approximations (three 10-bit uniforms per 32-bit word, see
- * `irwinHallNormal`), so one Philox block gives four normals.
+ * One block (128 bits) gives the membrane-noise kicks of 32 steps (`membraneKick`, 4 bits each) or
+ * the readout noise of 8 samples (`readoutNormal`, 16 bits each).
  */
 
 const M0 = 0xd2511f53;
@@ -61,15 +61,29 @@ export function philox4x32(
 }
 
 const f32 = Math.fround;
-const INV1024 = f32(1 / 1024);
+const INV_SQRT85 = f32(1 / Math.sqrt(85));
 
 /**
- * Approximate standard normal from one uint32 word: the Irwin-Hall sum of three 10-bit uniforms,
- * centred and scaled to unit variance (bounded at ±3), in float32 arithmetic as in native/.
+ * Readout noise: approximate standard normal from the 16-bit half of `u` at `shift` (0 or 16), the
+ * Irwin-Hall sum of its four 4-bit uniforms (0..60, mean 30, variance 85), centred and scaled to unit
+ * variance (bounded at ±3.25), in float32 arithmetic as in native/.
  */
-export function irwinHallNormal(u: number): number {
-  const s = (u & 0x3ff) + ((u >>> 10) & 0x3ff) + ((u >>> 20) & 0x3ff);
-  return f32(f32(f32(f32(s + 1.5) * INV1024) - 1.5) * 2);
+export function readoutNormal(u: number, shift: number): number {
+  const h = (u >>> shift) & 0xffff;
+  const t = (h & 0x0f0f) + ((h >>> 4) & 0x0f0f);
+  const s = (t & 0xff) + (t >>> 8);
+  return f32((s - 30) * INV_SQRT85);
+}
+
+/** Variance of a membrane-noise kick (`membraneKick`): (16^2 - 1) / 12. */
+export const KICK_VARIANCE = 21.25;
+
+/**
+ * Membrane-noise kick from the 4-bit nibble of `u` selected by `shift` = 28 - 4 * index: the nibble
+ * as a signed integer plus 0.5, a uniform on the 16 values -7.5..7.5 (variance KICK_VARIANCE).
+ */
+export function membraneKick(u: number, shift: number): number {
+  return ((u << shift) >> 28) + 0.5;
 }
 
 /** Split a non-negative integer seed (< 2^53) into the two 32-bit Philox key words. */

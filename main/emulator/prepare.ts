@@ -14,7 +14,7 @@ import {
   parameterDef,
   STIMULUS_TRANSFER,
 } from './parameters.ts';
-import { seedKey } from './philox.ts';
+import { KICK_VARIANCE, seedKey } from './philox.ts';
 
 /** Stationary std of the temporal membrane noise in hardware mode, model mV (assumed, ≈2.4 LSB). */
 export const MEMBRANE_NOISE_MV = 0.25;
@@ -402,8 +402,9 @@ export function prepareLanes(r: ResolvedRequest, start: number, end: number): Fl
     // Where V goes at a spike: held at the comparator level while the reset conductance acts, or V_reset at once.
     lanes[LANE.V_AFTER * m + i] = refSteps > 0 ? v[J_SPIKE] : v[J_RESET];
     lanes[LANE.PAUSE * m + i] = v[J_PAUSE];
-    // Exact Ornstein-Uhlenbeck discretization: stationary std MEMBRANE_NOISE_MV with decay dm.
-    lanes[LANE.SIGMA * m + i] = r.hardware ? MEMBRANE_NOISE_MV * Math.sqrt(1 - dm * dm) : 0;
+    // Exact Ornstein-Uhlenbeck discretization (stationary std MEMBRANE_NOISE_MV with decay dm), per
+    // unit of the uniform kick the kernel draws (variance KICK_VARIANCE).
+    lanes[LANE.SIGMA * m + i] = r.hardware ? MEMBRANE_NOISE_MV * Math.sqrt((1 - dm * dm) / KICK_VARIANCE) : 0;
     lanes[LANE.IGAIN * m + i] = igain ? igain[circuit] : 1;
     lanes[LANE.IOFF * m + i] = ioff ? ioff[circuit] * STIMULUS_TRANSFER.pAPerLsb : 0;
   }

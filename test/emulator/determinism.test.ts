@@ -65,4 +65,34 @@ describe('reproducibility and variability', () => {
     expect(sd).toBeGreaterThan(3.2);
     expect(sd).toBeLessThan(4.5);
   });
+
+  it('separates membrane noise (0.25 mV, correlated over tau_mem) from readout noise (3 LSB, white)', async () => {
+    // 256 neurons at rest, tau_mem = 5 us (25 MADC samples); the first 100 samples (20 us) let the
+    // membrane noise reach its stationary spread.
+    const n = 256;
+    const theta = new Float32Array(n * 7);
+    for (let i = 0; i < n; i++) theta.set([5, -60, -50, 2, 0, 0, 100], i * 7);
+    const res = await emu.simulate(
+      defaultRequest(theta, { stimulus: { kind: 'step', onset: 0, duration: 0, amplitude: 0 } }),
+    );
+    const samples = res.codes.length / n;
+    let variance = 0;
+    let lag1 = 0;
+    for (let i = 0; i < n; i++) {
+      const x = Array.from(res.codes.subarray(i * samples + 100, (i + 1) * samples), Number);
+      const mean = x.reduce((s, v) => s + v, 0) / x.length;
+      const d = x.map((v) => v - mean);
+      variance += d.reduce((s, v) => s + v * v, 0) / d.length / n;
+      let c = 0;
+      for (let j = 1; j < d.length; j++) c += d[j] * d[j - 1];
+      lag1 += c / (d.length - 1) / n;
+    }
+    // Membrane: (0.25 mV * 9.6 LSB/mV)^2 = 5.76 LSB^2, times exp(-0.2 us / 5 us) at lag 1, less the
+    // ~5 % a per-trace mean of 36 time constants takes off: about 5.2.
+    expect(lag1).toBeGreaterThan(4.7);
+    expect(lag1).toBeLessThan(5.7);
+    // What lag 1 leaves: readout 9 LSB^2, quantization 1/12 and 4 % of the membrane part, about 9.3.
+    expect(variance - lag1).toBeGreaterThan(8.8);
+    expect(variance - lag1).toBeLessThan(9.8);
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { irwinHallNormal, philox4x32 } from '../../main/emulator/philox.ts';
+import { KICK_VARIANCE, membraneKick, philox4x32, readoutNormal } from '../../main/emulator/philox.ts';
 
 describe('Philox4x32-10', () => {
   it('reproduces the Random123 known-answer vectors', () => {
@@ -12,24 +12,53 @@ describe('Philox4x32-10', () => {
     expect(Array.from(out)).toEqual([0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1]);
   });
 
-  it('turns words into approximately standard normal draws', () => {
+  it('turns each 16-bit half of a word into an approximately standard normal readout draw', () => {
     const out = new Uint32Array(4);
     let sum = 0;
     let sq = 0;
     let maxAbs = 0;
-    const n = 40000;
-    for (let i = 0; i < n / 4; i++) {
-      philox4x32(out, i, 3, 0, 0, 11, 0);
+    const n = 80000;
+    for (let i = 0; i < n / 8; i++) {
+      philox4x32(out, i, 3, 1, 0, 11, 0);
       for (const u of out) {
-        const z = irwinHallNormal(u);
-        sum += z;
-        sq += z * z;
-        maxAbs = Math.max(maxAbs, Math.abs(z));
+        for (const shift of [0, 16]) {
+          const z = readoutNormal(u, shift);
+          sum += z;
+          sq += z * z;
+          maxAbs = Math.max(maxAbs, Math.abs(z));
+        }
       }
     }
     expect(Math.abs(sum / n)).toBeLessThan(0.02);
     expect(Math.abs(sq / n - 1)).toBeLessThan(0.03);
-    expect(maxAbs).toBeLessThanOrEqual(3);
+    expect(maxAbs).toBeLessThanOrEqual(30 / Math.sqrt(85) + 1e-6);
     expect(maxAbs).toBeGreaterThan(2.5);
+    // The halves are separate draws: the sum of four nibbles of the low half, not the whole word.
+    expect(readoutNormal(0xffff0000, 0)).toBeCloseTo(-30 / Math.sqrt(85), 6);
+    expect(readoutNormal(0xffff0000, 16)).toBeCloseTo(30 / Math.sqrt(85), 6);
+  });
+
+  it('turns each nibble of a word into a uniform membrane kick on the 16 values -7.5..7.5', () => {
+    expect(membraneKick(0x00000000, 28)).toBe(0.5);
+    expect(membraneKick(0x0000000f, 28)).toBe(-0.5); // nibble 0 holds -1 as a signed 4-bit value
+    expect(membraneKick(0x00000080, 24)).toBe(-7.5); // nibble 1
+    expect(membraneKick(0x70000000, 0)).toBe(7.5); // nibble 7
+    const out = new Uint32Array(4);
+    const counts = new Map<number, number>();
+    let sq = 0;
+    const n = 128000;
+    for (let i = 0; i < n / 32; i++) {
+      philox4x32(out, i, 5, 0, 0, 11, 0);
+      for (const u of out) {
+        for (let j = 0; j < 8; j++) {
+          const k = membraneKick(u, 28 - 4 * j);
+          counts.set(k, (counts.get(k) ?? 0) + 1);
+          sq += k * k;
+        }
+      }
+    }
+    expect([...counts.keys()].sort((a, b) => a - b)).toEqual(Array.from({ length: 16 }, (_, i) => i - 7.5));
+    for (const c of counts.values()) expect(Math.abs(c - n / 16)).toBeLessThan(5 * Math.sqrt(n / 16));
+    expect(Math.abs(sq / n / KICK_VARIANCE - 1)).toBeLessThan(0.02);
   });
 });
