@@ -10,8 +10,6 @@
  */
 export class Rng {
   private s: Uint32Array;
-  /** Cached second Box-Muller value, NaN when empty (part of the saved state). */
-  private spare = NaN;
 
   constructor(seed: number) {
     this.s = new Uint32Array(4);
@@ -32,13 +30,15 @@ export class Rng {
     if (state.length !== 5) throw new RangeError(`rng state must have 5 numbers, got ${state.length}`);
     const r = new Rng(0);
     for (let i = 0; i < 4; i++) r.s[i] = Number(state[i]) >>> 0;
-    r.spare = state[4] === null ? NaN : Number(state[4]);
     return r;
   }
 
-  /** The full generator state (JSON-serializable: an empty spare becomes `null` and is read back). */
-  state(): number[] {
-    return [this.s[0], this.s[1], this.s[2], this.s[3], this.spare];
+  /**
+   * The full generator state, JSON-serializable. The fifth entry is always null: it held a cached
+   * Box-Muller value in earlier versions, whose saved states still load (that value is dropped).
+   */
+  state(): (number | null)[] {
+    return [this.s[0], this.s[1], this.s[2], this.s[3], null];
   }
 
   /** Next 32-bit unsigned integer. */
@@ -65,24 +65,53 @@ export class Rng {
     return Math.floor(this.uniform() * n);
   }
 
-  /** Standard normal (Box-Muller, both values used). */
+  /** Standard normal (ziggurat, see `normalFrom`). */
   normal(): number {
-    if (!Number.isNaN(this.spare)) {
-      const v = this.spare;
-      this.spare = NaN;
-      return v;
-    }
-    let u = this.uniform();
-    while (u === 0) u = this.uniform();
-    const v = this.uniform();
-    const r = Math.sqrt(-2 * Math.log(u));
-    this.spare = r * Math.sin(2 * Math.PI * v);
-    return r * Math.cos(2 * Math.PI * v);
+    return normalFrom(this.nextU32(), this);
   }
 
-  /** Fill an array with standard normals. */
+  /**
+   * Fill an array with standard normals: the same draws as repeated `normal()`, with the generator
+   * state held in local variables (about ten times faster than Box-Muller per call here).
+   */
   fillNormal(out: Float32Array): Float32Array {
-    for (let i = 0; i < out.length; i++) out[i] = this.normal();
+    const st = this.s;
+    let s0 = st[0],
+      s1 = st[1],
+      s2 = st[2],
+      s3 = st[3];
+    for (let i = 0; i < out.length; i++) {
+      // xoshiro128** as in nextU32, inlined.
+      const r1 = Math.imul(s1, 5);
+      const u = Math.imul((r1 << 7) | (r1 >>> 25), 9) >>> 0;
+      const t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = (s3 << 11) | (s3 >>> 21);
+      const layer = u & 127;
+      const hz = (u | 0) >> 7;
+      if (Math.abs(hz) < ZIG_K[layer]) {
+        out[i] = hz * ZIG_W[layer];
+      } else {
+        // Rare (about 1 % of draws): the wedge and tail test draws more words from the generator.
+        st[0] = s0;
+        st[1] = s1;
+        st[2] = s2;
+        st[3] = s3;
+        out[i] = zigguratSlow(hz, layer, this);
+        s0 = st[0];
+        s1 = st[1];
+        s2 = st[2];
+        s3 = st[3];
+      }
+    }
+    st[0] = s0 >>> 0;
+    st[1] = s1 >>> 0;
+    st[2] = s2 >>> 0;
+    st[3] = s3 >>> 0;
     return out;
   }
 
@@ -95,6 +124,68 @@ export class Rng {
       a[j] = t;
     }
     return a;
+  }
+}
+
+/*
+ * Ziggurat method for standard normals (Marsaglia and Tsang, "The ziggurat method for generating
+ * random variables", J. Stat. Softw. 5(8), 2000), 128 layers. One 32-bit word per draw: the low 7
+ * bits choose the layer and the upper 25 bits (signed) give the position within it, so layer and
+ * value never share bits (the original reuses the low bits for both). About 99 % of draws are one
+ * comparison and one product; the rest go through `zigguratSlow`, which is exact, so the draws
+ * follow the normal distribution without approximation (up to the 2^-24 position resolution).
+ */
+const ZIG_R = 3.442619855899; // start of the tail
+const ZIG_V = 9.91256303526217e-3; // area of each layer
+const ZIG_M = 16777216; // 2^24: |position| < 2^24
+const ZIG_K = new Float64Array(128);
+const ZIG_W = new Float64Array(128);
+const ZIG_F = new Float64Array(128);
+{
+  let dn = ZIG_R;
+  let tn = dn;
+  const q = ZIG_V / Math.exp(-0.5 * dn * dn);
+  ZIG_K[0] = Math.floor((dn / q) * ZIG_M);
+  ZIG_K[1] = 0;
+  ZIG_W[0] = q / ZIG_M;
+  ZIG_W[127] = dn / ZIG_M;
+  ZIG_F[0] = 1;
+  ZIG_F[127] = Math.exp(-0.5 * dn * dn);
+  for (let i = 126; i >= 1; i--) {
+    dn = Math.sqrt(-2 * Math.log(ZIG_V / dn + Math.exp(-0.5 * dn * dn)));
+    ZIG_K[i + 1] = Math.floor((dn / tn) * ZIG_M);
+    tn = dn;
+    ZIG_F[i] = Math.exp(-0.5 * dn * dn);
+    ZIG_W[i] = dn / ZIG_M;
+  }
+}
+
+/** One ziggurat draw from the word `u` (more words from `rng` when it falls outside the rectangle). */
+function normalFrom(u: number, rng: Rng): number {
+  const layer = u & 127;
+  const hz = (u | 0) >> 7;
+  return Math.abs(hz) < ZIG_K[layer] ? hz * ZIG_W[layer] : zigguratSlow(hz, layer, rng);
+}
+
+/** The wedge and tail cases of the ziggurat (Marsaglia and Tsang's nfix). */
+function zigguratSlow(hz: number, layer: number, rng: Rng): number {
+  for (;;) {
+    const x = hz * ZIG_W[layer];
+    if (layer === 0) {
+      // Tail beyond ZIG_R (Marsaglia's method).
+      let xt: number;
+      let y: number;
+      do {
+        xt = -Math.log(1 - rng.uniform()) / ZIG_R;
+        y = -Math.log(1 - rng.uniform());
+      } while (y + y < xt * xt);
+      return hz > 0 ? ZIG_R + xt : -ZIG_R - xt;
+    }
+    if (ZIG_F[layer] + rng.uniform() * (ZIG_F[layer - 1] - ZIG_F[layer]) < Math.exp(-0.5 * x * x)) return x;
+    const u = rng.nextU32();
+    layer = u & 127;
+    hz = (u | 0) >> 7;
+    if (Math.abs(hz) < ZIG_K[layer]) return hz * ZIG_W[layer];
   }
 }
 

@@ -91,4 +91,78 @@ describe('Rng', () => {
     expect(Math.abs(m)).toBeLessThan(0.01);
     expect(Math.abs(v - 1)).toBeLessThan(0.01);
   });
+
+  it('fills arrays with the same draws as repeated normal(), and leaves the same state', () => {
+    const a = new Rng(11);
+    const b = new Rng(11);
+    const filled = a.fillNormal(new Float32Array(50_000));
+    const one = Float32Array.from({ length: 50_000 }, () => b.normal());
+    expect(Array.from(filled)).toEqual(Array.from(one));
+    expect(a.state()).toEqual(b.state());
+  });
+
+  it('follows the normal distribution, tails included (Kolmogorov-Smirnov and tail counts)', () => {
+    const n = 1_000_000;
+    const z = new Rng(5).fillNormal(new Float32Array(n));
+    const sorted = Float64Array.from(z).sort();
+    // Normal CDF through erfc (Abramowitz-Stegun 7.1.26 is too coarse; use a continued series).
+    const cdf = (x: number) => 0.5 * erfc(-x / Math.SQRT2);
+    let d = 0;
+    for (let i = 0; i < n; i += 97) d = Math.max(d, Math.abs(cdf(sorted[i]) - (i + 0.5) / n));
+    expect(d).toBeLessThan(1.95 / Math.sqrt(n)); // 0.1 % critical value of the KS statistic
+    // Draws beyond the ziggurat's tail start (3.4426) come from its exact tail method.
+    const expectTail = (t: number) => n * erfc(t / Math.SQRT2);
+    for (const t of [2, 3, 3.4426, 4]) {
+      const count = z.filter((v) => Math.abs(v) > t).length;
+      expect(Math.abs(count - expectTail(t))).toBeLessThan(5 * Math.sqrt(expectTail(t)) + 2);
+    }
+    const fourth = z.reduce((s, v) => s + v ** 4, 0) / n;
+    expect(Math.abs(fourth - 3)).toBeLessThan(0.05);
+  });
+
+  it('draws the far tail with the normal shape: mean excess beyond 3.4426 as the Mills ratio gives', () => {
+    const r = 3.4426;
+    const z = new Rng(9).fillNormal(new Float32Array(4_000_000));
+    let count = 0;
+    let excess = 0;
+    for (const v of z) {
+      if (Math.abs(v) > r) {
+        count++;
+        excess += Math.abs(v) - r;
+      }
+    }
+    // E[z - r | z > r] = phi(r) / Q(r) - r = 0.2555 for the normal (an exponential tail: 1 / r = 0.2905).
+    const phi = Math.exp(-0.5 * r * r) / Math.sqrt(2 * Math.PI);
+    const expected = phi / (0.5 * erfc(r / Math.SQRT2)) - r;
+    expect(count).toBeGreaterThan(2000);
+    expect(Math.abs(excess / count - expected)).toBeLessThan(0.02);
+  });
 });
+
+/** Complementary error function to about 1e-12 (series below 3, continued fraction above). */
+function erfc(x: number): number {
+  if (x < 0) return 2 - erfc(-x);
+  if (x < 3) {
+    // erf(x) = 2/sqrt(pi) * sum (-1)^k x^(2k+1) / (k! (2k+1))
+    let term = x;
+    let sum = x;
+    for (let k = 1; k < 200; k++) {
+      term *= (-x * x) / k;
+      sum += term / (2 * k + 1);
+      if (Math.abs(term / (2 * k + 1)) < 1e-17) break;
+    }
+    return 1 - (2 / Math.sqrt(Math.PI)) * sum;
+  }
+  // Lentz's continued fraction for erfc.
+  let f = x;
+  let c = x;
+  let dd = 0;
+  for (let k = 1; k < 300; k++) {
+    const a = k / 2;
+    dd = x + a * dd;
+    c = x + a / c;
+    dd = 1 / dd;
+    f *= c * dd;
+  }
+  return Math.exp(-x * x) / (Math.sqrt(Math.PI) * f);
+}

@@ -171,11 +171,9 @@ describe.each([
     const sampler = await Session.create(emitSampler(est, meta, p));
     const post = await untrainedPosterior(est, z, p);
     const x = new Float32Array([0.4, -1.1, 0.7]);
-    const h = 1e-2;
     const rng = new Rng(5);
-    for (let trial = 0; trial < 4; trial++) {
-      const u0 = Array.from({ length: d }, () => rng.normal());
-      // Batch: u0, then u0 +- h e_j for each j (central differences in float32).
+    // log|det d sample/du| at u0 by central differences of step h (float32 sampler).
+    const logDetJ = async (u0: number[], h: number) => {
       const pts: number[] = [...u0];
       for (let j = 0; j < d; j++)
         for (const s of [1, -1]) pts.push(...u0.map((v, k) => (k === j ? v + s * h : v)));
@@ -188,10 +186,24 @@ describe.each([
       const jac: number[][] = Array.from({ length: d }, (_, r) =>
         Array.from({ length: d }, (_, j) => (th[(1 + 2 * j) * d + r] - th[(2 + 2 * j) * d + r]) / (2 * h)),
       );
-      const lp = (await post.logProb(th.slice(0, d), x))[0];
+      return { theta: th.slice(0, d), logDet: Math.log(Math.abs(det(jac))) };
+    };
+    let checked = 0;
+    for (let trial = 0; trial < 20 && checked < 4; trial++) {
+      const u0 = Array.from({ length: d }, () => rng.normal());
+      const a = await logDetJ(u0, 1e-2);
+      // With these exaggerated weights a spline bin can be so narrow that the map bends sharply
+      // within 0.01 (slopes from 7 to 70 within 0.001 were seen); there the differences do not
+      // resolve the Jacobian, which shows as disagreement between two step sizes. Such points are
+      // skipped; at least 4 of 20 points must be resolved and agree.
+      const b = await logDetJ(u0, 5e-3);
+      if (Math.abs(a.logDet - b.logDet) > 0.02) continue;
+      checked++;
+      const lp = (await post.logProb(a.theta, x))[0];
       const logN = u0.reduce((s, v) => s - 0.5 * v * v - 0.5 * Math.log(2 * Math.PI), 0);
-      expect(lp).toBeCloseTo(logN - Math.log(Math.abs(det(jac))), 1);
+      expect(lp).toBeCloseTo(logN - a.logDet, 1);
     }
+    expect(checked).toBe(4);
     await sampler.release();
     await post.dispose();
   });
