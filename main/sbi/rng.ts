@@ -41,8 +41,15 @@ export class Rng {
   /** Rebuild a generator from `state()` output. */
   static fromState(state: readonly (number | null)[]): Rng {
     if (state.length !== 5) throw new RangeError(`rng state must have 5 numbers, got ${state.length}`);
+    const words = state.slice(0, 4);
+    if (!words.every((v) => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < 2 ** 32))
+      throw new RangeError(
+        `rng state: the first four entries must be 32-bit unsigned integers, got ${JSON.stringify(words)}`,
+      );
+    if (words.every((v) => v === 0))
+      throw new RangeError('rng state: all four words are zero, which xoshiro128** never reaches');
     const r = new Rng(0);
-    r.setWords(state.slice(0, 4).map((v) => Number(v)));
+    r.setWords(words as number[]);
     return r;
   }
 

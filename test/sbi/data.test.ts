@@ -81,6 +81,13 @@ describe('Rng', () => {
     expect([r2.normal(), r2.normal(), r2.uniform()]).toEqual(seq);
   });
 
+  it('refuses a saved state that is not four 32-bit words or is all zero', () => {
+    expect(() => Rng.fromState([1, 2, 3, -1, null])).toThrow(/32-bit unsigned integers/);
+    expect(() => Rng.fromState([1, 2, 'x' as unknown as number, 4, null])).toThrow(/32-bit unsigned/);
+    expect(() => Rng.fromState([0, 0, 0, 0, null])).toThrow(/all four words are zero/);
+    expect(() => Rng.fromState([1, 2, 3])).toThrow(/5 numbers/);
+  });
+
   it('draws normals with mean 0 and variance 1', () => {
     const r = new Rng(1);
     const z = r.fillNormal(new Float32Array(200_000));
