@@ -171,6 +171,11 @@ export const GRADIENT_RULES: Record<PrimitiveOp, Entry> = {
 
   MatMul: (n, [g]) => {
     const [a, b] = n.inputs;
+    if (a.rank < 2) {
+      throw new GraphError(
+        'MatMul with a vector operand (the batch sum of a bias gradient) has no gradient rule: second derivatives through bias gradients are not supported',
+      );
+    }
     const ga = sumToShape(matmul(g!, swapLastAxes(b)), a.shape);
     if (b.rank === 2 && a.rank > 2) {
       // A weight applied to a batch of matrices: one 2-D product over all rows, no batched product + sum.

@@ -102,6 +102,7 @@ export {
   type Initializer,
 } from './init.ts';
 export { linear } from './layers.ts';
+export { ONES_PREFIX, rowSource } from './rows.ts';
 export {
   countOps,
   emitModel,
@@ -113,6 +114,7 @@ export {
 export { Session, ort, type Feed, type SessionOptions, type TypedArray } from './runtime.ts';
 export {
   Trainer,
+  adamScalars,
   buildTrainingStep,
   type AdamOptions,
   type TrainerState,

@@ -4,6 +4,7 @@
 import { Tensor, GraphError, formatShape } from './tensor.ts';
 import { add, broadcastShapes, log, exp, sub, mul, stopGradient } from './ops-elementwise.ts';
 import { normalizeAxis, reshape, squeeze } from './ops-shape.ts';
+import { rowSource } from './rows.ts';
 
 type Axes = number | readonly number[] | undefined;
 
@@ -53,7 +54,21 @@ export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
     if (i < lead) axes.push(i);
     else if (shape[i - lead] === 1 && g.shape[i] !== 1) axes.push(i);
   }
-  // Only leading axes to drop: one ReduceSum without keepdims (the common bias-gradient case).
+  // A bias gradient, [N, H] summed to [H]: the product of a row of ones with g, one MatMul node.
+  // onnxruntime's ReduceSum over the leading axis took about 20 us per node on [200, 50] here and
+  // the product 4-5 us; with one bias per layer this was a tenth of a training step.
+  // A dynamic row count is used only when the input it comes from is known (rows.ts); otherwise
+  // the ReduceSum below.
+  const source = lead === 1 && g.rank === 2 && g.shape[0] === -1 ? rowSource(g) : null;
+  if (lead === 1 && g.rank === 2 && g.isFloat && (g.shape[0] !== -1 || source !== null)) {
+    const n = g.shape[0];
+    const ones =
+      source !== null
+        ? g.graph.onesFor(source, g.dtype)
+        : g.graph.constant(new Array<number>(n).fill(1), [n], g.dtype);
+    return g.graph.addNode('MatMul', [ones, g], {}, [{ dtype: g.dtype, shape: [g.shape[1]] }])[0];
+  }
+  // Only leading axes to drop: one ReduceSum without keepdims.
   if (axes.every((a) => a < lead)) return reduce('ReduceSum', g, axes, false);
   let r = reduce('ReduceSum', g, axes, true);
   if (lead > 0) r = squeeze(r, [...Array(lead).keys()]);

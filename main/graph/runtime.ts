@@ -5,6 +5,7 @@
 import ort from 'onnxruntime-node';
 import type { CompiledModel, TensorSpec } from './onnx-model.ts';
 import { readModelInfo } from './onnx-model.ts';
+import { ONES_PREFIX } from './rows.ts';
 import { type DType, GraphError, formatShape } from './tensor.ts';
 
 /** Typed array matching a dtype. */
@@ -42,12 +43,18 @@ function arrayDtype(a: unknown): DType | string {
  * const { y } = await s.run({ x: new Float32Array(6) });   // y is an ort.Tensor; y.data is a Float32Array
  */
 export class Session {
+  /** The `ones:<input>` inputs, and the rows of ones fed to them, by dtype and length. */
+  private readonly onesInputs: readonly TensorSpec[];
+  private readonly ones = new Map<string, ort.Tensor>();
+
   private constructor(
     readonly ort: ort.InferenceSession,
     readonly inputs: readonly TensorSpec[],
     readonly outputs: readonly TensorSpec[],
     readonly metadata: Readonly<Record<string, string>>,
-  ) {}
+  ) {
+    this.onesInputs = inputs.filter((i) => i.name.startsWith(ONES_PREFIX));
+  }
 
   /** Creates a session from an emitted model or raw ONNX bytes (graphOptimizationLevel 'all'). */
   static async create(model: CompiledModel | Uint8Array, opts: SessionOptions = {}): Promise<Session> {
@@ -115,11 +122,36 @@ export class Session {
     return t;
   }
 
+  /**
+   * Adds the `ones:<input>` inputs (rows of ones that sum bias gradients, see rows.ts) to checked
+   * feeds when the model takes them and they are not fed: as long as that input's leading axis.
+   */
+  withOnes(tensors: Record<string, ort.Tensor>): Record<string, ort.Tensor> {
+    for (const spec of this.onesInputs) {
+      if (tensors[spec.name]) continue;
+      const sourceName = spec.name.slice(ONES_PREFIX.length);
+      const source = tensors[sourceName];
+      if (!source)
+        throw new GraphError(`input ${spec.name} is derived from input ${sourceName}, which is not fed`);
+      const n = source.dims[0];
+      const key = `${spec.dtype}:${n}`;
+      let ones = this.ones.get(key);
+      if (!ones) {
+        const data = spec.dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
+        ones = new ort.Tensor(ORT_TYPE[spec.dtype], data.fill(1), [n]);
+        this.ones.set(key, ones);
+      }
+      tensors[spec.name] = ones;
+    }
+    return tensors;
+  }
+
   /** Runs the model. Every input must be fed; returns all outputs (or the requested ones). */
   async run(feeds: Record<string, Feed>, outputs?: readonly string[]): Promise<Record<string, ort.Tensor>> {
     const tensors: Record<string, ort.Tensor> = {};
     for (const spec of this.inputs) {
       const f = feeds[spec.name];
+      if (f === undefined && spec.name.startsWith(ONES_PREFIX)) continue;
       if (f === undefined)
         throw new GraphError(`missing input ${spec.name} ${spec.dtype}${formatShape(spec.shape)}`);
       tensors[spec.name] = this.toTensor(spec.name, f);
@@ -130,13 +162,14 @@ export class Session {
           `unknown input ${k}; the model takes ${this.inputs.map((i) => i.name).join(', ')}`,
         );
     }
+    this.withOnes(tensors);
     const res = outputs ? await this.ort.run(tensors, [...outputs]) : await this.ort.run(tensors);
     return res as Record<string, ort.Tensor>;
   }
 
   /** Runs with already-checked onnxruntime tensors (the hot path of training loops). */
   async runRaw(feeds: Record<string, ort.Tensor>): Promise<Record<string, ort.Tensor>> {
-    return (await this.ort.run(feeds)) as Record<string, ort.Tensor>;
+    return (await this.ort.run(this.withOnes(feeds))) as Record<string, ort.Tensor>;
   }
 
   /** Frees the native session. */

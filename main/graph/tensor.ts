@@ -117,6 +117,7 @@ export class Graph {
   readonly nodes: Node[] = [];
   private readonly cse = new Map<string, Node>();
   private readonly inputNames = new Set<string>();
+  private readonly rowGroups = new Map<string, string>();
 
   /** A graph input (fed at run time). Names must be unique within the graph. */
   input(name: string, shape: Shape, dtype: DType = 'float32'): Tensor {
@@ -180,6 +181,40 @@ export class Graph {
     this.nodes.push(node);
     if (key !== undefined) this.cse.set(key, node);
     return outs;
+  }
+
+  /**
+   * Declares that these dynamic-batch inputs always have the same number of rows (a training
+   * batch's theta and x), so sums over their rows can share one row of ones (see rows.ts). The
+   * group is named after the first input; feeding them with different row counts fails at run time.
+   */
+  sameRows(...inputs: Tensor[]): void {
+    for (const t of inputs) {
+      if (t.graph !== this || t.node.op !== 'Input' || t.shape[0] !== -1)
+        throw new GraphError('sameRows: expected inputs of this graph with a dynamic leading axis');
+    }
+    const group = this.rowGroupOf(inputs[0].node.attrs.name as string);
+    for (const t of inputs) this.rowGroups.set(t.node.attrs.name as string, group);
+  }
+
+  /** The row group of an input (its own name unless `sameRows` joined it to another). */
+  rowGroupOf(name: string): string {
+    return this.rowGroups.get(name) ?? name;
+  }
+
+  /**
+   * The row of ones as long as input `source`'s leading axis: graph input `ones:<source>` [-1],
+   * created on first use. `Session` feeds it when the caller does not (see rows.ts).
+   */
+  onesFor(source: string, dtype: DType = 'float32'): Tensor {
+    const name = `ones:${source}`;
+    const existing = this.findInput(name);
+    if (existing) {
+      if (existing.dtype !== dtype)
+        throw new GraphError(`${name} is ${existing.dtype}; a ${dtype} sum cannot share it`);
+      return existing;
+    }
+    return this.input(name, [-1], dtype);
   }
 
   /** All graph inputs, in creation order. */

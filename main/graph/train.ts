@@ -2,16 +2,18 @@
  * A whole optimizer step as ONE onnxruntime run: forward, backward, global gradient-norm clipping
  * and Adam (with PyTorch's bias correction), on a flat float32 parameter buffer.
  *
- * Step graph inputs: `params` [P], `adam_m` [P], `adam_v` [P], `adam_step` [] (1-based index of
- * this update), `lr` [], then the batch inputs of the loss graph. Outputs: `loss` [],
- * `params_next`, `adam_m_next`, `adam_v_next` [P], `grad_norm` [] (before clipping).
+ * Step graph inputs: `params` [P], `adam_m` [P], `adam_v` [P], the two per-step scalars of the
+ * bias-corrected update `adam_step_size` [] and `adam_eps` [] (see `adamScalars`), then the batch
+ * inputs of the loss graph. Outputs: `loss` [], `params_next`, `adam_m_next`, `adam_v_next` [P],
+ * `grad_norm` [] (before clipping).
  */
 import { grad } from './grad.ts';
 import { emitModel, type CompiledModel } from './onnx-model.ts';
 import type { ParameterSet } from './params.ts';
 import { ort, Session, type Feed } from './runtime.ts';
+import { ONES_PREFIX } from './rows.ts';
 import { Tensor, GraphError, formatShape } from './tensor.ts';
-import { add, div, minimum, mul, pow, reciprocal, sqrt, sub } from './ops-elementwise.ts';
+import { add, div, minimum, mul, sqrt, sub } from './ops-elementwise.ts';
 import { sum } from './ops-nn.ts';
 import { reshape } from './ops-shape.ts';
 
@@ -55,14 +57,13 @@ export function buildTrainingStep(spec: TrainingStepSpec): TrainingStepGraph {
   if (params.size === 0) throw new GraphError('training: the parameter set is empty');
   const b1 = spec.adam?.beta1 ?? 0.9;
   const b2 = spec.adam?.beta2 ?? 0.999;
-  const eps = spec.adam?.eps ?? 1e-8;
   const clip = spec.adam?.clipNorm === undefined ? 5 : spec.adam.clipNorm;
   const P = params.size;
   const p = params.flat;
   const m = inputOf(spec, 'adam_m', [P]);
   const v = inputOf(spec, 'adam_v', [P]);
-  const t = inputOf(spec, 'adam_step', []);
-  const lr = inputOf(spec, 'lr', []);
+  const stepSize = inputOf(spec, 'adam_step_size', []);
+  const epsT = inputOf(spec, 'adam_eps', []);
 
   // Masked parameters (MADE weights) are held at zero by masking their gradient once here.
   const gmask = params.gradientMask();
@@ -76,15 +77,17 @@ export function buildTrainingStep(spec: TrainingStepSpec): TrainingStepGraph {
   const c = clip === null ? null : minimum(div(clip, add(norm, 1e-6)), 1);
   const mNext = add(mul(m, b1), mul(gflat, c ? mul(c, 1 - b1) : 1 - b1));
   const vNext = add(mul(v, b2), mul(gsq, c ? mul(mul(c, c), 1 - b2) : 1 - b2));
-  // PyTorch Adam: p' = p - (lr / bc1) m' / (sqrt(v') / sqrt(bc2) + eps), bc_i = 1 - beta_i^t.
-  const bc1 = sub(1, pow(b1, t));
-  const bc2 = sub(1, pow(b2, t));
-  const denom = add(mul(sqrt(vNext), reciprocal(sqrt(bc2))), eps);
-  const pNext = sub(p, mul(div(mNext, denom), div(lr, bc1)));
+  // PyTorch Adam, p' = p - (lr / bc1) m' / (sqrt(v') / sqrt(bc2) + eps) with bc_i = 1 - beta_i^t,
+  // written as p - stepSize m' / (sqrt(v') + epsT): the bias corrections are per-step scalars the
+  // trainer computes in float64, which saves one vector operation and seven scalar nodes per step.
+  const pNext = sub(p, mul(div(mNext, add(sqrt(vNext), epsT)), stepSize));
 
   const batchInputs = loss.graph.inputs
     .filter(
-      (i) => ![params.name, 'adam_m', 'adam_v', 'adam_step', 'lr'].includes(i.node.attrs.name as string),
+      (i) =>
+        ![params.name, 'adam_m', 'adam_v', 'adam_step_size', 'adam_eps'].includes(
+          i.node.attrs.name as string,
+        ) && !(i.node.attrs.name as string).startsWith(ONES_PREFIX),
     )
     .map((i) => i.node.attrs.name as string);
   const model = emitModel({
@@ -97,6 +100,20 @@ export function buildTrainingStep(spec: TrainingStepSpec): TrainingStepGraph {
     },
   });
   return { model, batchInputs: batchInputs.filter((n) => model.inputs.some((i) => i.name === n)) };
+}
+
+/**
+ * The per-step scalars of PyTorch's bias-corrected Adam update for 1-based step t:
+ * stepSize = lr sqrt(bc2) / bc1 and eps_t = eps sqrt(bc2), bc_i = 1 - beta_i^t, so that
+ * (lr / bc1) m / (sqrt(v) / sqrt(bc2) + eps) = stepSize m / (sqrt(v) + eps_t).
+ */
+export function adamScalars(
+  t: number,
+  lr: number,
+  adam: AdamOptions = {},
+): { stepSize: number; eps: number } {
+  const rootBc2 = Math.sqrt(1 - (adam.beta2 ?? 0.999) ** t);
+  return { stepSize: (lr * rootBc2) / (1 - (adam.beta1 ?? 0.9) ** t), eps: (adam.eps ?? 1e-8) * rootBc2 };
 }
 
 /** Snapshot of everything needed to resume training. */
@@ -152,12 +169,13 @@ export class Trainer {
   /** One Adam update on a batch; returns the batch loss (before the update). */
   async step(batch: Record<string, Feed>, lr: number): Promise<number> {
     if (!(lr > 0)) throw new RangeError(`learning rate must be positive, got ${lr}`);
+    const { stepSize, eps } = adamScalars(this.t + 1, lr, this.spec.adam);
     const feeds: Record<string, ort.Tensor> = {
       [this.spec.params.name]: this.p,
       adam_m: this.m,
       adam_v: this.v,
-      adam_step: new ort.Tensor('float32', Float32Array.of(this.t + 1), []),
-      lr: new ort.Tensor('float32', Float32Array.of(lr), []),
+      adam_step_size: new ort.Tensor('float32', Float32Array.of(stepSize), []),
+      adam_eps: new ort.Tensor('float32', Float32Array.of(eps), []),
     };
     for (const name of this.graph.batchInputs) {
       const f = batch[name];

@@ -194,6 +194,7 @@ export function buildLossGraph(
 ): { loss: Tensor; params: ParameterSet } {
   const core = buildCore(est, z);
   const theta = core.g.input('theta', [-1, est.sizes.thetaDim]);
+  core.g.sameRows(theta, core.x);
   // The flows work on any leading axes: training uses rank-2 [B, D] activations, which lets
   // onnxruntime fuse each MatMul with its bias Add (it does not for rank 3). The MDN's mixture
   // layout needs the sample axis.

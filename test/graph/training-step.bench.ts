@@ -119,8 +119,8 @@ async function trainerOverhead() {
     params: T(params.initialValues(0), [P]),
     adam_m: T(new Float32Array(P), [P]),
     adam_v: T(new Float32Array(P), [P]),
-    adam_step: T(Float32Array.of(1), []),
-    lr: T(Float32Array.of(1e-4), []),
+    adam_step_size: T(Float32Array.of(G.adamScalars(1, 1e-4).stepSize), []),
+    adam_eps: T(Float32Array.of(G.adamScalars(1, 1e-4).eps), []),
     x: T(xs, [B, 27]),
     y: T(ys, [B, 14]),
   };
