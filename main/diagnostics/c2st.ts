@@ -101,6 +101,7 @@ async function trainFold(
 ): Promise<{ accuracy: number; epochs: number }> {
   const net = buildClassifier(dim);
   const y = net.g.input('y', [-1]);
+  net.g.sameRows(net.x, y); // bias gradients share one row of ones (see main/graph/rows.ts)
   // Binary cross-entropy with logits plus scikit-learn's L2 term alpha/2 * |W|^2 / batch size.
   const bce = mean(sub(softplus(net.logit), mul(y, net.logit)));
   let l2: Tensor | null = null;
