@@ -15,6 +15,7 @@ import {
   cast,
   clip,
   div,
+  equal,
   exp,
   greaterEqual,
   lessEqual,
@@ -30,7 +31,7 @@ import {
   where,
 } from '../../graph/ops-elementwise.ts';
 import { cumsum, max, softmax, sum } from '../../graph/ops-nn.ts';
-import { concat, fullLike, slice, split, unsqueeze } from '../../graph/ops-shape.ts';
+import { concat, fullLike, gatherElements, slice, split, squeeze, unsqueeze } from '../../graph/ops-shape.ts';
 
 const MIN_BIN = 1e-3;
 const MIN_DERIVATIVE = 1e-3;
@@ -61,19 +62,21 @@ function softmaxAlong(u: Tensor, ax: number): Tensor {
   return div(e, sum(e, [ax], true));
 }
 
+/** Bin sizes (softmax with a minimum, scaled to the interval [-B, B]) and left edges along `ax`. */
+function binSizes(u: Tensor, bins: number, bound: number, ax: number): { left: Tensor; size: Tensor } {
+  const s = add(mul(softmaxAlong(u, ax), 1 - MIN_BIN * bins), MIN_BIN);
+  const size = mul(s, 2 * bound);
+  return { left: sub(cumsum(size, ax, { exclusive: true }), bound), size };
+}
+
 /**
  * Knot positions from raw parameters (already scaled as the caller wishes) whose axis `ax` holds
  * the 3K - 1 values of each spline.
  */
 function knots(raw: Tensor, bins: number, bound: number, ax: number): Knots {
   const [uw, uh, ud] = split(raw, ax, [bins, bins, bins - 1]);
-  const sizes = (u: Tensor): { left: Tensor; size: Tensor } => {
-    const s = add(mul(softmaxAlong(u, ax), 1 - MIN_BIN * bins), MIN_BIN);
-    const size = mul(s, 2 * bound);
-    return { left: sub(cumsum(size, ax, { exclusive: true }), bound), size };
-  };
-  const w = sizes(uw);
-  const h = sizes(uh);
+  const w = binSizes(uw, bins, bound, ax);
+  const h = binSizes(uh, bins, bound, ax);
   const inner = add(ax === -1 ? softplus(ud) : softplusStable(ud), MIN_DERIVATIVE);
   const one = fullLike(slice(inner, ax, 0, 1), 1);
   const d = concat([one, inner, one], ax);
@@ -128,15 +131,34 @@ export function splineForward(
  * Inverse spline: y -> v (the root of the rational quadratic in the selected bin). The raw
  * parameters hold each spline's 3K - 1 values on axis `ax` (default last: y [...], raw
  * [..., 3K - 1]; -2 for feature-major samplers: y [..., N], raw [..., 3K - 1, N]).
+ *
+ * Only the bin edges need all K bins (softmax and cumulative sums); everything else is gathered
+ * at the selected bin first: its index is the number of interior height knots at or below y, and
+ * the two knot derivatives (softplus of the raw values, 1 at the interval's ends) are computed for
+ * that bin only, not for all K - 1 knots.
  */
 export function splineInverse(y: Tensor, raw: Tensor, bins: number, bound: number, ax = -1): Tensor {
-  const k = knots(raw, bins, bound, ax);
+  const [uw, uh, ud] = split(raw, ax, [bins, bins, bins - 1]);
+  const wk = binSizes(uw, bins, bound, ax);
+  const hk = binSizes(uh, bins, bound, ax);
   const inside = and(greaterEqual(y, -bound), lessEqual(y, bound));
   const yc = clip(y, -bound, bound);
-  const oh = binOneHot(yc, k.yLeft, bins, ax);
-  const [x0, w, y0, h, d0, d1] = [k.xLeft, k.width, k.yLeft, k.height, k.dLeft, k.dRight].map((a) =>
-    pick(oh, a, ax),
-  );
+  const ycK = unsqueeze(yc, [ax]);
+  const index =
+    bins === 1
+      ? cast(mul(ycK, 0), 'int64')
+      : cast(sum(cast(greaterEqual(ycK, slice(hk.left, ax, 1, bins)), y.dtype), [ax], true), 'int64');
+  const at = (a: Tensor, ix: Tensor = index) => squeeze(gatherElements(a, ix, ax), [ax]);
+  const [x0, w, y0, h] = [wk.left, wk.size, hk.left, hk.size].map((a) => at(a));
+  // Knot k (0..K) has derivative 1 at k = 0 and k = K, softplus(ud[k - 1]) + min otherwise; ud is
+  // padded at both ends so knots k and k + 1 of bin k are entries k and k + 1.
+  const pad = fullLike(slice(ud, ax, 0, 1), 0);
+  const udp = concat([pad, ud, pad], ax);
+  const derivative = (k: Tensor, isEnd: Tensor) =>
+    where(isEnd, 1, add(softplusStable(at(udp, k)), MIN_DERIVATIVE));
+  const indexK = squeeze(index, [ax]);
+  const d0 = derivative(index, equal(indexK, 0));
+  const d1 = derivative(add(index, 1), equal(indexK, bins - 1));
   const s = div(h, w);
   const dy = sub(yc, y0);
   const c2 = sub(add(d1, d0), mul(s, 2));
