@@ -79,6 +79,8 @@ export const demoCommand: CliCommand = {
         heldOutRows: result.heldOutRows,
         estimators: result.reports.map((r) => ({
           kind: r.kind,
+          trainingSeconds: r.trainingSeconds,
+          epochs: r.epochs,
           relativeWidth: Object.fromEntries(
             result.experiment.paramNames.map((n, j) => [n, r.relativeWidth[j]]),
           ),
