@@ -102,7 +102,7 @@ export {
   type Initializer,
 } from './init.ts';
 export { linear } from './layers.ts';
-export { ONES_PREFIX, rowSource } from './rows.ts';
+export { ONES_PREFIX, onesInputName, parseOnesInput, rowSource, type RowSource } from './rows.ts';
 export {
   countOps,
   emitModel,

@@ -1,9 +1,11 @@
 /**
- * Which graph input a tensor's leading axis comes from, when that can be proved from the graph:
- * the rows of a dynamic-batch input carried unchanged through elementwise operations, products,
- * transposes that keep axis 0, reductions over other axes and so on. Used to sum bias gradients as
- * a product with a row of ones as long as that input (`ones:<input>`, fed by `Session`), which
- * onnxruntime runs several times faster than a ReduceSum over the leading axis.
+ * How many rows a tensor's leading axis has, in terms of a graph input, when that can be proved
+ * from the graph: the rows of a dynamic-batch input carried through elementwise operations,
+ * products, transposes that keep axis 0, reductions over other axes and so on, times a whole factor
+ * where a reshape folds another static axis into the rows (a convolution's positions, [B * L, C]).
+ * Used to sum bias gradients as a product with a row of ones of that length (input
+ * `ones:<factor>:<input>`, fed by `Session`), which onnxruntime runs several times faster than a
+ * ReduceSum over the leading axis.
  *
  * Inputs declared with `Graph.sameRows` count as one source (named after the first of them).
  *
@@ -13,8 +15,23 @@
  */
 import { type Tensor } from './tensor.ts';
 
-/** Prefix of the inputs that hold a row of ones as long as another input's leading axis. */
+/** Prefix of the inputs that hold a row of ones as long as another input's leading axis (times a factor). */
 export const ONES_PREFIX = 'ones:';
+
+/** Rows = `factor` times the leading dimension of input `input` (after `Graph.sameRows` grouping). */
+export interface RowSource {
+  input: string;
+  factor: number;
+}
+
+/** Name of the graph input holding the ones for a row source. */
+export const onesInputName = (r: RowSource): string => `${ONES_PREFIX}${r.factor}:${r.input}`;
+
+/** The row source a ones input stands for, or null for other names. */
+export function parseOnesInput(name: string): RowSource | null {
+  const m = /^ones:(\d+):(.+)$/.exec(name);
+  return m ? { input: m[2], factor: Number(m[1]) } : null;
+}
 
 const UNARY = new Set([
   'Neg',
@@ -67,10 +84,10 @@ const ALONG_AXIS = new Set([
 /** Operators whose `axes` attribute lists the axes they remove or reduce. */
 const OVER_AXES = new Set(['ReduceSum', 'ReduceMean', 'ReduceMax', 'Unsqueeze', 'Squeeze']);
 
-const memo = new WeakMap<Tensor, string | null>();
+const memo = new WeakMap<Tensor, RowSource | null>();
 
-/** Name of the input whose rows are t's leading axis, or null when that is not provable. */
-export function rowSource(t: Tensor): string | null {
+/** Where t's rows come from, or null when that is not provable. */
+export function rowSource(t: Tensor): RowSource | null {
   if (t.rank === 0 || t.shape[0] !== -1) return null;
   const known = memo.get(t);
   if (known !== undefined) return known;
@@ -80,11 +97,11 @@ export function rowSource(t: Tensor): string | null {
 }
 
 /** The common source of several operands' rows, or null when one is unknown or two differ. */
-function common(ts: readonly Tensor[]): string | null {
-  let src: string | null = null;
+function common(ts: readonly Tensor[]): RowSource | null {
+  let src: RowSource | null = null;
   for (const x of ts) {
     const s = rowSource(x);
-    if (s === null || (src !== null && s !== src)) return null;
+    if (s === null || (src !== null && (s.input !== src.input || s.factor !== src.factor))) return null;
     src = s;
   }
   return src;
@@ -93,14 +110,14 @@ function common(ts: readonly Tensor[]): string | null {
 const staticSize = (dims: readonly number[]): number =>
   dims.some((d) => d === -1) ? -1 : dims.reduce((p, d) => p * d, 1);
 
-function follow(t: Tensor): string | null {
+function follow(t: Tensor): RowSource | null {
   const n = t.node;
   const ins = n.inputs;
   const attr = (k: string) => n.attrs[k] as number;
   const axes = () => (n.attrs.axes as readonly number[] | undefined) ?? [];
   if (n.op === 'Input') {
     const name = n.attrs.name as string;
-    return name.startsWith(ONES_PREFIX) ? null : t.graph.rowGroupOf(name);
+    return name.startsWith(ONES_PREFIX) ? null : { input: t.graph.rowGroupOf(name), factor: 1 };
   }
   if (UNARY.has(n.op)) return rowSource(ins[0]);
   if (ELEMENTWISE.has(n.op)) {
@@ -127,12 +144,14 @@ function follow(t: Tensor): string | null {
     return like && like.rank === t.rank ? rowSource(like) : null;
   }
   if (n.op === 'Reshape') {
-    // Rows are kept when the other axes hold the same (static) number of elements before and after.
+    // The other axes' (static) element counts before and after give the change in rows: [B, L, C]
+    // to [-1, C] has L times the rows, and back. Only whole factors are followed.
     const x = ins[0];
     const before = staticSize(x.shape.slice(1));
-    return x.shape[0] === -1 && before !== -1 && before === staticSize(t.shape.slice(1))
-      ? rowSource(x)
-      : null;
+    const after = staticSize(t.shape.slice(1));
+    const src = x.shape[0] === -1 && before !== -1 && after !== -1 ? rowSource(x) : null;
+    if (!src || (src.factor * before) % after !== 0) return null;
+    return { input: src.input, factor: (src.factor * before) / after };
   }
   return null;
 }

@@ -5,7 +5,7 @@
 import ort from 'onnxruntime-node';
 import type { CompiledModel, TensorSpec } from './onnx-model.ts';
 import { readModelInfo } from './onnx-model.ts';
-import { ONES_PREFIX } from './rows.ts';
+import { ONES_PREFIX, parseOnesInput } from './rows.ts';
 import { type DType, GraphError, formatShape } from './tensor.ts';
 
 /** Typed array matching a dtype. */
@@ -43,7 +43,7 @@ function arrayDtype(a: unknown): DType | string {
  * const { y } = await s.run({ x: new Float32Array(6) });   // y is an ort.Tensor; y.data is a Float32Array
  */
 export class Session {
-  /** The `ones:<input>` inputs, and the rows of ones fed to them, by dtype and length. */
+  /** The `ones:<factor>:<input>` inputs, and the rows of ones fed to them, by dtype and length. */
   private readonly onesInputs: readonly TensorSpec[];
   private readonly ones = new Map<string, ort.Tensor>();
 
@@ -123,17 +123,20 @@ export class Session {
   }
 
   /**
-   * Adds the `ones:<input>` inputs (rows of ones that sum bias gradients, see rows.ts) to checked
-   * feeds when the model takes them and they are not fed: as long as that input's leading axis.
+   * Adds the `ones:<factor>:<input>` inputs (rows of ones that sum bias gradients, see rows.ts) to
+   * checked feeds when the model takes them and they are not fed: factor times as long as that
+   * input's leading axis.
    */
   withOnes(tensors: Record<string, ort.Tensor>): Record<string, ort.Tensor> {
     for (const spec of this.onesInputs) {
       if (tensors[spec.name]) continue;
-      const sourceName = spec.name.slice(ONES_PREFIX.length);
-      const source = tensors[sourceName];
-      if (!source)
-        throw new GraphError(`input ${spec.name} is derived from input ${sourceName}, which is not fed`);
-      const n = source.dims[0];
+      const src = parseOnesInput(spec.name);
+      const source = src ? tensors[src.input] : undefined;
+      if (!src || !source)
+        throw new GraphError(
+          `input ${spec.name} is derived from input ${src?.input ?? '?'}, which is not fed`,
+        );
+      const n = source.dims[0] * src.factor;
       const key = `${spec.dtype}:${n}`;
       let ones = this.ones.get(key);
       if (!ones) {

@@ -203,11 +203,12 @@ export class Graph {
   }
 
   /**
-   * The row of ones as long as input `source`'s leading axis: graph input `ones:<source>` [-1],
-   * created on first use. `Session` feeds it when the caller does not (see rows.ts).
+   * The row of ones as long as `factor` times input `input`'s leading axis: graph input
+   * `ones:<factor>:<input>` [-1], created on first use. `Session` feeds it when the caller does not
+   * (see rows.ts).
    */
-  onesFor(source: string, dtype: DType = 'float32'): Tensor {
-    const name = `ones:${source}`;
+  onesFor(source: { input: string; factor: number }, dtype: DType = 'float32'): Tensor {
+    const name = `ones:${source.factor}:${source.input}`;
     const existing = this.findInput(name);
     if (existing) {
       if (existing.dtype !== dtype)

@@ -1,5 +1,5 @@
 /**
- * Bias gradients over a batch axis are a product with a row of ones (`ones:<input>` for a dynamic
+ * Bias gradients over a batch axis are a product with a row of ones (`ones:<factor>:<input>` for a dynamic
  * batch, fed by Session) when the rows' input is provable (rows.ts), else a ReduceSum. These tests
  * hold both against finite differences and check which one the graph uses.
  */
@@ -40,11 +40,11 @@ async function checkBiasGradient(build: Build, rows: number[], xShape: number[] 
 }
 
 describe('batch sums of bias gradients', () => {
-  it('are a product with ones:x for rows that come from input x, fed by the session', async () => {
+  it('are a product with ones:1:x for rows that come from input x, fed by the session', async () => {
     const w = (g: G.Graph) => g.constant([0.5, -1.5, 2], [3], 'float64');
     const r = await checkBiasGradient((g, x, b) => G.sum(G.mul(G.tanh(G.add(x, b)), w(g))), [1, 5, 17]);
     expect(r.op).toBe('MatMul');
-    expect(r.inputs).toContain(`${G.ONES_PREFIX}x`);
+    expect(r.inputs).toContain('ones:1:x');
   });
 
   it('follow the rows through products, transposes and reshapes that keep them', async () => {
@@ -61,12 +61,23 @@ describe('batch sums of bias gradients', () => {
     expect(r.op).toBe('MatMul');
   });
 
-  it('fall back to a ReduceSum when a reshape mixes the rows with another axis', async () => {
-    // x [B, 6] viewed as [2B, 3]: the bias is summed over 2B rows, which no input has.
+  it('follow a reshape that folds another axis into the rows, with a whole factor', async () => {
+    // x [B, 6] viewed as [2B, 3] (a convolution's positions as rows): ones twice as long as x.
     const r = await checkBiasGradient(
       (_g, x, b) => G.sum(G.tanh(G.add(G.reshape(x, [-1, 3]), b))),
-      [2, 7],
+      [1, 7],
       [-1, 6],
+    );
+    expect(r.op).toBe('MatMul');
+    expect(r.inputs).toContain('ones:2:x');
+  });
+
+  it('fall back to a ReduceSum when a reshape divides the rows', async () => {
+    // x [B, 3] viewed as [B / 2, 6] then [B / 2, 2, 3]: no whole factor of B.
+    const r = await checkBiasGradient(
+      (_g, x, b) => G.sum(G.tanh(G.add(G.sum(G.reshape(x, [-1, 2, 3]), [1]), b))),
+      [2, 8],
+      [-1, 3],
     );
     expect(r.op).toBe('ReduceSum');
     expect(r.inputs.some((n) => n.startsWith(G.ONES_PREFIX))).toBe(false);
@@ -99,7 +110,7 @@ describe('batch sums of bias gradients', () => {
     const [gb] = G.grad(G.sum(G.mul(G.add(x, b), y)), [b]);
     expect(gb.node.op).toBe('MatMul');
     const s = await G.Session.create(G.emitModel({ outputs: { gb } }));
-    expect(s.inputs.map((i) => i.name).filter((n) => n.startsWith(G.ONES_PREFIX))).toEqual(['ones:x']);
+    expect(s.inputs.map((i) => i.name).filter((n) => n.startsWith(G.ONES_PREFIX))).toEqual(['ones:1:x']);
     const out = await s.run({
       x: { data: new Float64Array(6).fill(1), dims: [2, 3] },
       y: { data: Float64Array.of(1, 2, 3, 4, 5, 6), dims: [2, 3] },
