@@ -92,10 +92,18 @@ function buildCoupling(p: ParameterSet, name: string, t: number, s: ModelSizes):
     },
     netT(xi, ctx) {
       let a = perObservation(ctxLin(ctx)); // [B, H, 1]
-      if (inLin && xi) a = add(linearT(inLin, xi), a);
+      if (inLin && xi) {
+        // The input layer's bias joins the per-observation context term before the one full-size sum.
+        const bias = inLin.bias ? add(a, reshape(inLin.bias, [h, 1])) : a;
+        a = add(matmul(transpose(inLin.weight), xi), bias);
+      }
       for (const b of blocks) {
-        const r = linearT(b.l1, relu(linearT(b.l0, relu(a))));
-        a = add(a, mul(r, perObservation(sigmoid(b.gate(ctx)))));
+        // The gate scales the second layer's rows per observation: (g W1^T) u + g b1, one batched
+        // product with [B, H, H] weights instead of a full-size product with the gate.
+        const gate = perObservation(sigmoid(b.gate(ctx))); // [B, H, 1]
+        const u = relu(linearT(b.l0, relu(a)));
+        const gated = matmul(mul(transpose(b.l1.weight), gate), u);
+        a = add(add(a, gated), b.l1.bias ? mul(reshape(b.l1.bias, [h, 1]), gate) : 0);
       }
       // [B, nt * P, N] -> [B, nt, P, N]: the batch axis is kept (0) and the sample axis inferred.
       // The raw-parameter scale is folded into the output layer's weights and bias (constants).

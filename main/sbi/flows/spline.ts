@@ -141,14 +141,16 @@ export function splineInverse(y: Tensor, raw: Tensor, bins: number, bound: numbe
   const [uw, uh, ud] = split(raw, ax, [bins, bins, bins - 1]);
   const wk = binSizes(uw, bins, bound, ax);
   const hk = binSizes(uh, bins, bound, ax);
-  const inside = and(greaterEqual(y, -bound), lessEqual(y, bound));
-  const yc = clip(y, -bound, bound);
-  const ycK = unsqueeze(yc, [ax]);
+  // Everything below keeps the bin axis with length 1 ([..., 1, N] for feature-major samplers), so
+  // the gathered values need no squeeze; only the result loses it.
+  const yK = unsqueeze(y, [ax]);
+  const inside = and(greaterEqual(yK, -bound), lessEqual(yK, bound));
+  const yc = clip(yK, -bound, bound);
   const index =
     bins === 1
-      ? cast(mul(ycK, 0), 'int64')
-      : cast(sum(cast(greaterEqual(ycK, slice(hk.left, ax, 1, bins)), y.dtype), [ax], true), 'int64');
-  const at = (a: Tensor, ix: Tensor = index) => squeeze(gatherElements(a, ix, ax), [ax]);
+      ? cast(mul(yc, 0), 'int64')
+      : cast(sum(cast(greaterEqual(yc, slice(hk.left, ax, 1, bins)), y.dtype), [ax], true), 'int64');
+  const at = (a: Tensor, ix: Tensor = index) => gatherElements(a, ix, ax);
   const [x0, w, y0, h] = [wk.left, wk.size, hk.left, hk.size].map((a) => at(a));
   // Knot k (0..K) has derivative 1 at k = 0 and k = K, softplus(ud[k - 1]) + min otherwise; ud is
   // padded at both ends so knots k and k + 1 of bin k are entries k and k + 1.
@@ -156,9 +158,8 @@ export function splineInverse(y: Tensor, raw: Tensor, bins: number, bound: numbe
   const udp = concat([pad, ud, pad], ax);
   const derivative = (k: Tensor, isEnd: Tensor) =>
     where(isEnd, 1, add(softplusStable(at(udp, k)), MIN_DERIVATIVE));
-  const indexK = squeeze(index, [ax]);
-  const d0 = derivative(index, equal(indexK, 0));
-  const d1 = derivative(add(index, 1), equal(indexK, bins - 1));
+  const d0 = derivative(index, equal(index, 0));
+  const d1 = derivative(add(index, 1), equal(index, bins - 1));
   const s = div(h, w);
   const dy = sub(yc, y0);
   const c2 = sub(add(d1, d0), mul(s, 2));
@@ -167,5 +168,5 @@ export function splineInverse(y: Tensor, raw: Tensor, bins: number, bound: numbe
   const c = neg(mul(s, dy));
   const disc = maximum(sub(square(b), mul(mul(a, c), 4)), 0);
   const t = clip(div(mul(c, 2), sub(neg(b), sqrt(disc))), 0, 1);
-  return where(inside, add(mul(t, w), x0), y);
+  return squeeze(where(inside, add(mul(t, w), x0), yK), [ax]);
 }
