@@ -11,6 +11,8 @@
  * await disconnectDevice();
  */
 
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { SerialPort } from 'serialport';
 import type { SimulationBackend, StimulusProtocol } from '../emulator/backend.ts';
 import { DEFAULT_EXPERIMENT } from '../emulator/index.ts';
@@ -32,9 +34,34 @@ export interface PortInfo {
   productId?: string;
 }
 
-/** Serial ports present on this machine (`SerialPort.list()`), sorted by path. */
+/** Device names of USB and on-board serial ports that a bridge board can appear as. */
+const SERIAL_DEVICE = /^tty(USB|ACM|AMA)\d+$/;
+
+/**
+ * Serial ports found by their device files alone (no vendor details): USB serial adapters
+ * (`ttyUSB*`), USB CDC-ACM boards (`ttyACM*`) and on-board UARTs (`ttyAMA*`) in `dir`, sorted.
+ * `listPorts` uses this on Linux machines without udev, where `SerialPort.list()` cannot run.
+ */
+export function listDevicePorts(dir = '/dev'): PortInfo[] {
+  return readdirSync(dir)
+    .filter((name) => SERIAL_DEVICE.test(name))
+    .map((name) => ({ path: join(dir, name) }))
+    .sort((a, b) => a.path.localeCompare(b.path));
+}
+
+/**
+ * Serial ports present on this machine (`SerialPort.list()`), sorted by path. On Linux without
+ * `udevadm` (containers, minimal installs) the device files in /dev are listed instead.
+ */
 export async function listPorts(): Promise<PortInfo[]> {
-  const ports = await SerialPort.list();
+  let ports;
+  try {
+    ports = await SerialPort.list();
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (process.platform === 'linux' && e.code === 'ENOENT') return listDevicePorts();
+    throw err;
+  }
   return ports
     .map((p) => ({
       path: p.path,

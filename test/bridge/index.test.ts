@@ -1,4 +1,7 @@
 // The app-facing bridge API (main/bridge/index.ts) over a real pty pair.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmulator, DEFAULT_EXPERIMENT } from '../../main/emulator/index.ts';
 import {
@@ -9,6 +12,7 @@ import {
   currentDevice,
   disconnectDevice,
   hardwareBackend,
+  listDevicePorts,
   listPorts,
   recordTestTrace,
   type PtyPair,
@@ -34,6 +38,19 @@ describe('bridge app API', () => {
     const ports = await listPorts();
     for (const p of ports) expect(typeof p.path).toBe('string');
     expect(ports.map((p) => p.path)).toEqual([...ports.map((p) => p.path)].sort());
+  });
+
+  it('lists USB, ACM and on-board serial device files when udev cannot be asked', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'adexwb-dev-'));
+    try {
+      for (const name of ['ttyUSB1', 'ttyACM0', 'ttyS0', 'tty1', 'ttyAMA0', 'ttyUSB0', 'null', 'ttyUSBx'])
+        writeFileSync(join(dir, name), '');
+      expect(listDevicePorts(dir).map((p) => p.path)).toEqual(
+        ['ttyACM0', 'ttyAMA0', 'ttyUSB0', 'ttyUSB1'].map((n) => join(dir, n)),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('reports no device before connecting and refuses to record', async () => {
