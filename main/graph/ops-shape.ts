@@ -161,6 +161,12 @@ export function squeeze(x: Tensor, axes: readonly number[]): Tensor {
     }
   }
   if (norm.length === 0) return x;
+  const sorted = [...norm].sort((p, q) => p - q);
+  // Squeezing exactly the axes an Unsqueeze added gives back its input (no node).
+  if (x.node.op === 'Unsqueeze') {
+    const added = x.node.attrs.axes as readonly number[];
+    if (added.length === sorted.length && added.every((a, i) => a === sorted[i])) return x.node.inputs[0];
+  }
   const shape = x.shape.filter((_, i) => !norm.includes(i));
   return x.graph.addNode('Squeeze', [x], { axes: [...norm].sort((p, q) => p - q) }, [
     { dtype: x.dtype, shape },

@@ -275,6 +275,21 @@ describe('forward values match straightforward JavaScript references', () => {
     expect(() => G.reshape(x, [0, 0, 0, 0])).toThrow('copies axis 3 of [N,4,N], which has none');
   });
 
+  it('squeezing the axes an unsqueeze added gives its input back, other squeezes are nodes', async () => {
+    const g = new G.Graph();
+    const x = g.input('x', [-1, 3], 'float64');
+    expect(G.squeeze(G.unsqueeze(x, [1]), [1])).toBe(x);
+    expect(G.squeeze(G.unsqueeze(x, [0, -1]), [3, 0])).toBe(x);
+    const partial = G.squeeze(G.unsqueeze(x, [0, 2]), [2]);
+    expect(partial.node.op).toBe('Squeeze');
+    expect(partial.shape).toEqual([1, -1, 3]);
+    const s = await G.Session.create(G.emitModel({ outputs: { y: partial } }));
+    const r = await s.run({ x: { data: Float64Array.of(1, 2, 3, 4, 5, 6), dims: [2, 3] } });
+    await s.release();
+    expect(r.y.dims).toEqual([1, 2, 3]);
+    expect(Array.from(r.y.data as Float64Array)).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
   it('runs one graph with a dynamic batch dimension at several batch sizes, gradients included', async () => {
     const g = new G.Graph();
     const params = new G.ParameterSet(g, 'params', 'float64');
