@@ -59,14 +59,15 @@ export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
   // the product 4-5 us; with one bias per layer this was a tenth of a training step.
   // A dynamic row count is used only when the input it comes from is known (rows.ts); otherwise
   // the ReduceSum below.
-  const source = lead === 1 && g.rank === 2 && g.shape[0] === -1 ? rowSource(g) : null;
-  if (lead === 1 && g.rank === 2 && g.isFloat && (g.shape[0] !== -1 || source !== null)) {
+  if (lead === 1 && g.rank === 2 && g.isFloat) {
     const n = g.shape[0];
-    const ones =
-      source !== null
-        ? g.graph.onesFor(source, g.dtype)
-        : g.graph.constant(new Array<number>(n).fill(1), [n], g.dtype);
-    return g.graph.addNode('MatMul', [ones, g], {}, [{ dtype: g.dtype, shape: [g.shape[1]] }])[0];
+    const source = n === -1 ? rowSource(g) : null;
+    const ones = source
+      ? g.graph.onesFor(source, g.dtype)
+      : n !== -1
+        ? g.graph.constant(new Array<number>(n).fill(1), [n], g.dtype)
+        : null;
+    if (ones) return g.graph.addNode('MatMul', [ones, g], {}, [{ dtype: g.dtype, shape: [g.shape[1]] }])[0];
   }
   // Only leading axes to drop: one ReduceSum without keepdims.
   if (axes.every((a) => a < lead)) return reduce('ReduceSum', g, axes, false);

@@ -168,9 +168,7 @@ export function squeeze(x: Tensor, axes: readonly number[]): Tensor {
     if (added.length === sorted.length && added.every((a, i) => a === sorted[i])) return x.node.inputs[0];
   }
   const shape = x.shape.filter((_, i) => !norm.includes(i));
-  return x.graph.addNode('Squeeze', [x], { axes: [...norm].sort((p, q) => p - q) }, [
-    { dtype: x.dtype, shape },
-  ])[0];
+  return x.graph.addNode('Squeeze', [x], { axes: sorted }, [{ dtype: x.dtype, shape }])[0];
 }
 
 /** Runtime shape of x as an int64 vector. */

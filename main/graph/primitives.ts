@@ -8,13 +8,9 @@
  * built from these in `ops-*.ts` and need no rule of their own. Sub and Div stay primitive because
  * each is one ONNX node instead of two, and node count dominates step time at these sizes.
  */
-export const PRIMITIVE_OPS = [
-  // graph-level
-  'Input',
-  'Constant',
-  'ParamSlice',
-  'StopGradient',
-  // elementwise unary
+
+/** Elementwise unary primitives (output shape = input shape). */
+export const ELEMENTWISE_UNARY_OPS = [
   'Neg',
   'Exp',
   'Log',
@@ -27,15 +23,13 @@ export const PRIMITIVE_OPS = [
   'Reciprocal',
   'Softplus',
   'Elu',
-  // elementwise binary (numpy broadcasting)
-  'Add',
-  'Sub',
-  'Mul',
-  'Div',
-  'Pow',
-  'Min',
-  'Max',
-  // comparisons and logic (no gradient)
+] as const;
+
+/** Elementwise binary primitives (numpy broadcasting). */
+export const ELEMENTWISE_BINARY_OPS = ['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Min', 'Max'] as const;
+
+/** Comparisons and logic with numpy broadcasting (no gradient), `Where` included. */
+export const COMPARISON_OPS = [
   'Greater',
   'Less',
   'Equal',
@@ -43,8 +37,20 @@ export const PRIMITIVE_OPS = [
   'LessOrEqual',
   'And',
   'Or',
-  'Not',
   'Where',
+] as const;
+
+/** Every primitive op (the groups above included). */
+export const PRIMITIVE_OPS = [
+  // graph-level
+  'Input',
+  'Constant',
+  'ParamSlice',
+  'StopGradient',
+  ...ELEMENTWISE_UNARY_OPS,
+  ...ELEMENTWISE_BINARY_OPS,
+  ...COMPARISON_OPS,
+  'Not',
   'Cast',
   // reductions
   'ReduceSum',

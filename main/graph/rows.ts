@@ -13,6 +13,12 @@
  * with others, two operands whose rows come from different inputs, an unknown operator) gives
  * null, and the caller falls back to a plain reduction.
  */
+import {
+  COMPARISON_OPS,
+  ELEMENTWISE_BINARY_OPS,
+  ELEMENTWISE_UNARY_OPS,
+  type PrimitiveOp,
+} from './primitives.ts';
 import { type Tensor } from './tensor.ts';
 
 /** Prefix of the inputs that hold a row of ones as long as another input's leading axis (times a factor). */
@@ -29,49 +35,24 @@ export const onesInputName = (r: RowSource): string => `${ONES_PREFIX}${r.factor
 
 /** The row source a ones input stands for, or null for other names. */
 export function parseOnesInput(name: string): RowSource | null {
-  const m = /^ones:(\d+):(.+)$/.exec(name);
+  const m = /^(\d+):(.+)$/.exec(name.startsWith(ONES_PREFIX) ? name.slice(ONES_PREFIX.length) : '');
   return m ? { input: m[2], factor: Number(m[1]) } : null;
 }
 
-const UNARY = new Set([
-  'Neg',
-  'Exp',
-  'Log',
-  'Tanh',
-  'Relu',
-  'Sigmoid',
-  'Abs',
-  'Sign',
-  'Sqrt',
-  'Reciprocal',
-  'Softplus',
-  'Elu',
-  'Cast',
+/** Operators whose output has their first input's leading axis. */
+const UNARY = new Set<string>([
+  ...ELEMENTWISE_UNARY_OPS,
   'Not',
+  'Cast',
   'StopGradient',
   'Conv',
   'AveragePool',
   'MaxPool',
-]);
-const ELEMENTWISE = new Set([
-  'Add',
-  'Sub',
-  'Mul',
-  'Div',
-  'Pow',
-  'Min',
-  'Max',
-  'Greater',
-  'Less',
-  'Equal',
-  'GreaterOrEqual',
-  'LessOrEqual',
-  'And',
-  'Or',
-  'Where',
-]);
+] satisfies PrimitiveOp[]);
+/** Operators whose operands broadcast against each other (numpy rules). */
+const ELEMENTWISE = new Set<string>([...ELEMENTWISE_BINARY_OPS, ...COMPARISON_OPS]);
 /** Operators whose `axis` attribute names the one axis they work along. */
-const ALONG_AXIS = new Set([
+const ALONG_AXIS = new Set<string>([
   'Split',
   'Slice',
   'Gather',
@@ -80,9 +61,15 @@ const ALONG_AXIS = new Set([
   'Softmax',
   'LogSoftmax',
   'Concat',
-]);
+] satisfies PrimitiveOp[]);
 /** Operators whose `axes` attribute lists the axes they remove or reduce. */
-const OVER_AXES = new Set(['ReduceSum', 'ReduceMean', 'ReduceMax', 'Unsqueeze', 'Squeeze']);
+const OVER_AXES = new Set<string>([
+  'ReduceSum',
+  'ReduceMean',
+  'ReduceMax',
+  'Unsqueeze',
+  'Squeeze',
+] satisfies PrimitiveOp[]);
 
 const memo = new WeakMap<Tensor, RowSource | null>();
 

@@ -125,9 +125,10 @@ export class Session {
   /**
    * Adds the `ones:<factor>:<input>` inputs (rows of ones that sum bias gradients, see rows.ts) to
    * checked feeds when the model takes them and they are not fed: factor times as long as that
-   * input's leading axis.
+   * input's leading axis. Returns a new record when it adds any (the caller's is left as it was).
    */
   withOnes(tensors: Record<string, ort.Tensor>): Record<string, ort.Tensor> {
+    let out = tensors;
     for (const spec of this.onesInputs) {
       if (tensors[spec.name]) continue;
       const src = parseOnesInput(spec.name);
@@ -144,9 +145,10 @@ export class Session {
         ones = new ort.Tensor(ORT_TYPE[spec.dtype], data.fill(1), [n]);
         this.ones.set(key, ones);
       }
-      tensors[spec.name] = ones;
+      if (out === tensors) out = { ...tensors };
+      out[spec.name] = ones;
     }
-    return tensors;
+    return out;
   }
 
   /** Runs the model. Every input must be fed; returns all outputs (or the requested ones). */
@@ -165,8 +167,8 @@ export class Session {
           `unknown input ${k}; the model takes ${this.inputs.map((i) => i.name).join(', ')}`,
         );
     }
-    this.withOnes(tensors);
-    const res = outputs ? await this.ort.run(tensors, [...outputs]) : await this.ort.run(tensors);
+    const all = this.withOnes(tensors);
+    const res = outputs ? await this.ort.run(all, [...outputs]) : await this.ort.run(all);
     return res as Record<string, ort.Tensor>;
   }
 

@@ -11,6 +11,7 @@
  * first node's tensors. Gradient graphs lean on this to stay small.
  */
 import type { PrimitiveOp } from './primitives.ts';
+import { onesInputName, type RowSource } from './rows.ts';
 
 /** Element types a tensor can hold. Training and inference use float32; gradient checks use float64. */
 export type DType = 'float32' | 'float64' | 'int64' | 'bool';
@@ -207,8 +208,8 @@ export class Graph {
    * `ones:<factor>:<input>` [-1], created on first use. `Session` feeds it when the caller does not
    * (see rows.ts).
    */
-  onesFor(source: { input: string; factor: number }, dtype: DType = 'float32'): Tensor {
-    const name = `ones:${source.factor}:${source.input}`;
+  onesFor(source: RowSource, dtype: DType = 'float32'): Tensor {
+    const name = onesInputName(source);
     const existing = this.findInput(name);
     if (existing) {
       if (existing.dtype !== dtype)

@@ -117,6 +117,14 @@ describe('batch sums of bias gradients', () => {
       b: new Float64Array(3),
     });
     expect(Array.from(out.gb.data as Float64Array)).toEqual([5, 7, 9]);
+    // The raw path adds the ones to a copy of the caller's feeds.
+    const raw = {
+      x: s.toTensor('x', { data: new Float64Array(3).fill(2), dims: [1, 3] }),
+      y: s.toTensor('y', { data: Float64Array.of(1, 1, 1), dims: [1, 3] }),
+      b: s.toTensor('b', new Float64Array(3)),
+    };
+    expect(Array.from((await s.runRaw(raw)).gb.data as Float64Array)).toEqual([1, 1, 1]);
+    expect(Object.keys(raw)).toEqual(['x', 'y', 'b']);
     await s.release();
     expect(() => g.sameRows(b)).toThrow(/dynamic leading axis/);
   });
