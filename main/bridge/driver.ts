@@ -13,13 +13,14 @@
 
 import type { Duplex } from 'node:stream';
 import { SerialPort } from 'serialport';
-import type {
-  BackendInfo,
-  SimulateOptions,
-  SimulationBackend,
-  SimulationRequest,
-  SimulationResult,
-  StimulusProtocol,
+import {
+  traceBuffer,
+  type BackendInfo,
+  type SimulateOptions,
+  type SimulationBackend,
+  type SimulationRequest,
+  type SimulationResult,
+  type StimulusProtocol,
 } from '../emulator/backend.ts';
 import { FrameLink } from './link.ts';
 import { Capability, type ParamEntry, type StimulusSegment } from './messages.ts';
@@ -235,7 +236,7 @@ export class BridgeDriver implements SimulationBackend {
         values: values.subarray(i * nv, (i + 1) * nv),
       }));
       let samples = -1;
-      let codes = new Int16Array(0);
+      let codes: Int16Array = new Int16Array(0);
       const spikeCounts = new Int32Array(n);
       const spikeOffsets = new Int32Array(n + 1);
       const spikeParts: Float32Array[] = [];
@@ -244,7 +245,7 @@ export class BridgeDriver implements SimulationBackend {
         (i, run) => {
           if (samples < 0) {
             samples = run.codes.length;
-            codes = new Int16Array(n * samples);
+            codes = traceBuffer(n, samples, options.codes);
           } else if (run.codes.length !== samples) {
             throw new BridgeError(
               'protocol',

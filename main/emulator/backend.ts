@@ -75,6 +75,43 @@ export interface SimulationProgress {
 export interface SimulateOptions {
   onProgress?: (p: SimulationProgress) => void;
   signal?: AbortSignal;
+  /**
+   * Write the traces into this buffer (at least n * samples values) instead of a fresh one; the
+   * result's `codes` is then its first n * samples values. For callers that simulate batch after
+   * batch and are done with each batch's traces before the next (the `simulate` command, which
+   * streams them to x.npy): a fresh 20 MB buffer per 10,000 traces costs the kernel's page
+   * faults and zeroing every time. Its contents are undefined after a cancelled or failed batch.
+   */
+  codes?: Int16Array;
+}
+
+/**
+ * The trace buffer of a batch of n rows of `samples` values: a view of the caller's `provided`
+ * buffer when given (checked to be an Int16Array large enough), else a fresh one. The fresh one is
+ * not zero-filled (every backend writes every code before it returns a result) and has its own
+ * memory (transferable, never Node's shared pool).
+ */
+export function traceBuffer(n: number, samples: number, provided?: Int16Array): Int16Array {
+  const need = n * samples;
+  if (provided !== undefined) {
+    if (!(provided instanceof Int16Array)) {
+      throw new TypeError(`options.codes must be an Int16Array, got ${Object.prototype.toString.call(provided)}`);
+    }
+    if (provided.length < need) {
+      throw new RangeError(
+        `options.codes holds ${provided.length} values, but ${n} rows of ${samples} samples need ${need}`,
+      );
+    }
+    return provided.subarray(0, need);
+  }
+  try {
+    const bytes = Buffer.allocUnsafeSlow(need * 2);
+    return new Int16Array(bytes.buffer, bytes.byteOffset, need);
+  } catch {
+    throw new RangeError(
+      `n = ${n} rows of ${samples} samples need ${((need * 2) / 2 ** 20).toFixed(0)} MiB of traces, more than this process can allocate; split the batch`,
+    );
+  }
 }
 
 /** What a backend says about itself (shown in the UI and stored with results). */

@@ -3,7 +3,7 @@
  * memory for coefficients and spike buffers), reports progress, honours cancellation between
  * chunks and assembles the `SimulationResult`.
  */
-import type { SimulateOptions, SimulationRequest, SimulationResult } from './backend.ts';
+import { traceBuffer, type SimulateOptions, type SimulationRequest, type SimulationResult } from './backend.ts';
 import type { ChunkSpikes } from './kernel.ts';
 import { prepareLanes, resolveRequest, type ResolvedRequest } from './prepare.ts';
 
@@ -37,19 +37,11 @@ export async function runBatch(
 ): Promise<SimulationResult> {
   const r = resolveRequest(req);
   const { n, samples } = r;
-  let codes: Int16Array;
-  try {
-    // The kernel writes every code before the result is returned (a cancelled or failed batch
-    // returns nothing), so the traces need no zero-filling: an uninitialized buffer of its own
-    // (transferable, never Node's shared pool). For 10,000 default traces (20 MB) this saved
-    // 2-3 ms of a 38 ms simulation here (median of 30).
-    const bytes = Buffer.allocUnsafeSlow(n * samples * 2);
-    codes = new Int16Array(bytes.buffer, bytes.byteOffset, n * samples);
-  } catch {
-    throw new RangeError(
-      `n = ${n} rows of ${samples} samples need ${((n * samples * 2) / 2 ** 20).toFixed(0)} MiB of traces, more than this process can allocate; split the batch`,
-    );
-  }
+  // The kernel writes every code before the result is returned (a cancelled or failed batch
+  // returns nothing), so the traces need no zero-filling. For 10,000 default traces (20 MB) this
+  // saved 2-3 ms of a 38 ms simulation here (median of 30); a caller's reused buffer saves the
+  // page faults as well (docs/emulator.md).
+  const codes = traceBuffer(n, samples, options.codes);
   const spikeCounts = new Int32Array(n);
   const parts: Float32Array[] = [];
   const { signal, onProgress } = options;

@@ -200,6 +200,8 @@ async function simulate(args: CliArgs, io: CliIO, project: Project | undefined):
       writeSync(fd, npyHeader('<i2', [n, samples]));
       const t0 = Date.now();
       let lastReport = 0;
+      // One trace buffer for all batches: each batch's traces are written out before the next.
+      const codes = new Int16Array(Math.min(n, BATCH_ROWS) * samples);
       for (let start = 0; start < n; start += BATCH_ROWS) {
         const end = Math.min(n, start + BATCH_ROWS);
         const res = await emu.simulate(
@@ -211,6 +213,7 @@ async function simulate(args: CliArgs, io: CliIO, project: Project | undefined):
           },
           {
             signal: io.signal,
+            codes,
             onProgress: ({ done }) => {
               const now = Date.now();
               if (now - lastReport > 1000 || start + done === n) {

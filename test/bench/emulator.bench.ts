@@ -3,7 +3,9 @@
  * protocol (200 us, dt 0.05 us = 4,000 steps, 1,000 MADC samples recorded per trace), ideal and
  * hardware mode, native kernel on 1 and 2 threads and the TypeScript kernel. Prints one JSON
  * document with neuron-steps/s and traces/s, end to end (`simulate()`: validation, coefficient
- * preparation, kernel, result assembly) and for the native kernel alone. Timings are wall-clock
+ * preparation, kernel, result assembly) with a fresh trace buffer per call and with one buffer
+ * reused from call to call (`options.codes`, as the `simulate` command does batch after batch),
+ * and for the native kernel alone. Timings are wall-clock
  * on whatever else the machine runs; the load average is printed alongside.
  *
  * Environment: BENCH_NEURONS (default 10000), BENCH_REPS (native repetitions, default 5),
@@ -73,10 +75,19 @@ for (const mode of ['ideal', 'hardware'] as const) {
       const emu = createEmulator({ kernel: 'native', threads });
       await emu.simulate(request(mode)); // warm-up
       const endToEnd = stats(await timeIt(REPS, () => emu.simulate(request(mode))));
+      const reusedBuffer = stats(await timeIt(REPS, () => emu.simulate(request(mode), { codes })));
       const kernelOnly = stats(
         await timeIt(REPS, () => simulateLanesNative(native.addon!, threads, false, r, lanes, 0, N, codes)),
       );
-      results.push({ kernel: 'native', isa: native.addon.isa(), mode, threads, endToEnd, kernelOnly });
+      results.push({
+        kernel: 'native',
+        isa: native.addon.isa(),
+        mode,
+        threads,
+        endToEnd,
+        endToEndReusedBuffer: reusedBuffer,
+        kernelOnly,
+      });
     }
   }
   if (WITH_TS) {

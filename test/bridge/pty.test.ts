@@ -54,9 +54,11 @@ describe('bridge over a socat pty pair', () => {
     const info = await drv.connect(pair.hostPath);
     expect(info).toMatchObject({ path: pair.hostPath, deviceId: 'virtual-9', protocolVersion: 1 });
     const request = capmemRequest(10, { circuits: Int32Array.from({ length: 10 }, (_, i) => i * 50) });
-    const got = await drv.simulate(request);
+    const buffer = new Int16Array(10 * 1000);
+    const got = await drv.simulate(request, { codes: buffer });
     const want = await emulator.simulate({ ...request, chipSeed: 9 });
     expect(got.codes).toEqual(want.codes);
+    expect(got.codes.buffer).toBe(buffer.buffer); // written into the caller's buffer
     expect(got.spikeCounts).toEqual(want.spikeCounts);
     expect(got.spikeTimes).toEqual(want.spikeTimes);
   });

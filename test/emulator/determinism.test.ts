@@ -25,6 +25,33 @@ describe('reproducibility and variability', () => {
     expect(Array.from(part.spikeCounts)).toEqual(Array.from(whole.spikeCounts.subarray(12, 20)));
   });
 
+  it.each(['typescript', 'native'] as const)(
+    'writes into a caller buffer reused across batches (%s kernel), refusing one of the wrong type or size',
+    async (kernel) => {
+      const backend = createEmulator({ kernel, threads: 2 });
+      const theta = priorDraws(12);
+      const whole = await backend.simulate(defaultRequest(theta));
+      const S = whole.samples;
+      const buffer = new Int16Array(8 * S + 5).fill(-7);
+      const first = await backend.simulate(defaultRequest(theta.slice(0, 8 * 7)), { codes: buffer });
+      expect(first.codes.buffer).toBe(buffer.buffer);
+      expect(first.codes.length).toBe(8 * S);
+      expect(same(first.codes, whole.codes.subarray(0, 8 * S))).toBe(true);
+      expect(buffer[8 * S]).toBe(-7); // nothing written past the batch
+      const second = await backend.simulate(defaultRequest(theta.slice(8 * 7), { rowOffset: 8 }), {
+        codes: buffer,
+      });
+      expect(second.codes.buffer).toBe(buffer.buffer);
+      expect(same(second.codes, whole.codes.subarray(8 * S))).toBe(true);
+      await expect(backend.simulate(defaultRequest(theta), { codes: buffer })).rejects.toThrow(
+        `options.codes holds ${8 * S + 5} values, but 12 rows of ${S} samples need ${12 * S}`,
+      );
+      await expect(
+        backend.simulate(defaultRequest(theta), { codes: new Float32Array(12 * S) as unknown as Int16Array }),
+      ).rejects.toThrow('options.codes must be an Int16Array, got [object Float32Array]');
+    },
+  );
+
   it('is deterministic in ideal mode: no noise, no mismatch, seeds and circuits do not matter', async () => {
     const theta = priorDraws(10);
     const a = await emu.simulate(defaultRequest(theta, { mode: 'ideal', seed: 1, chipSeed: 1 }));
