@@ -30,7 +30,7 @@ import {
   sub,
   where,
 } from '../../graph/ops-elementwise.ts';
-import { cumsum, max, softmax, sum } from '../../graph/ops-nn.ts';
+import { cumsum, matmul, max, softmax, sum } from '../../graph/ops-nn.ts';
 import { concat, fullLike, gatherElements, slice, split, squeeze, unsqueeze } from '../../graph/ops-shape.ts';
 
 const MIN_BIN = 1e-3;
@@ -128,30 +128,66 @@ export function splineForward(
 }
 
 /**
+ * Exclusive cumulative sums of `e` along the bin axis `ax` (-1 or -2) with the total appended:
+ * K + 1 values, c_0 = 0 and c_K = the sum of all K. One product with a constant 0/1 triangle, which
+ * onnxruntime runs faster than a CumSum and a separate ReduceSum over a non-last axis.
+ */
+function cumulativeWithTotal(e: Tensor, bins: number, ax: number): Tensor {
+  // tri[i][k] = 1 where k < i: row i of the product is the sum of the first i bins.
+  const tri = Array.from({ length: (bins + 1) * bins }, (_, j) => (j % bins < Math.floor(j / bins) ? 1 : 0));
+  if (ax === -2) return matmul(e.graph.constant(tri, [bins + 1, bins], e.dtype), e);
+  const triT = Array.from({ length: bins * (bins + 1) }, (_, j) => (Math.floor(j / (bins + 1)) < j % (bins + 1) ? 1 : 0));
+  return matmul(e, e.graph.constant(triT, [bins, bins + 1], e.dtype));
+}
+
+/**
  * Inverse spline: y -> v (the root of the rational quadratic in the selected bin). The raw
- * parameters hold each spline's 3K - 1 values on axis `ax` (default last: y [...], raw
- * [..., 3K - 1]; -2 for feature-major samplers: y [..., N], raw [..., 3K - 1, N]).
+ * parameters hold each spline's 3K - 1 values on axis `ax` (-1: y [...], raw [..., 3K - 1]; -2
+ * for feature-major samplers: y [..., N], raw [..., 3K - 1, N]).
  *
- * Only the bin edges need all K bins (softmax and cumulative sums); everything else is gathered
- * at the selected bin first: its index is the number of interior height knots at or below y, and
- * the two knot derivatives (softplus of the raw values, 1 at the interval's ends) are computed for
- * that bin only, not for all K - 1 knots.
+ * Only the search for the bin needs all K bins, and only their height knots. With e = exp(u - max u)
+ * and c the exclusive cumulative sums of e (c_K their total), the knot k of a softmax-with-minimum
+ * layout is 2B ((1 - K m) c_k / c_K + m k) - B, the same function as softmax, affine map and
+ * cumulative sum. So the heights need their K + 1 knots once; the widths need only exp and the
+ * cumulative product, and their two knots at the selected bin are gathered before any arithmetic.
+ * The bin's index is the number of interior height knots at or below y. The two knot derivatives
+ * (softplus of the raw values, 1 at the interval's ends) are computed for that bin only.
  */
 export function splineInverse(y: Tensor, raw: Tensor, bins: number, bound: number, ax = -1): Tensor {
+  if (ax !== -1 && ax !== -2) throw new RangeError(`splineInverse: bin axis must be -1 or -2, got ${ax}`);
   const [uw, uh, ud] = split(raw, ax, [bins, bins, bins - 1]);
-  const wk = binSizes(uw, bins, bound, ax);
-  const hk = binSizes(uh, bins, bound, ax);
+  const span = 2 * bound * (1 - MIN_BIN * bins);
+  const step = 2 * bound * MIN_BIN;
+  const cumulative = (u: Tensor) => cumulativeWithTotal(exp(sub(u, max(u, [ax], true))), bins, ax);
+  const cw = cumulative(uw);
+  const ch = cumulative(uh);
+  // The scale span / c_K per spline ([..., 1, N]), then knots = c_k * scale + (step k - B).
+  const scaleOf = (c: Tensor) => div(span, slice(c, ax, bins, bins + 1));
+  const scaleW = scaleOf(cw);
+  const scaleH = scaleOf(ch);
+  const ramp = (from: number, to: number) => {
+    const values = Array.from({ length: to - from }, (_, k) => step * (from + k) - bound);
+    return y.graph.constant(values, ax === -2 ? [to - from, 1] : [to - from], y.dtype);
+  };
   // Everything below keeps the bin axis with length 1 ([..., 1, N] for feature-major samplers), so
   // the gathered values need no squeeze; only the result loses it.
   const yK = unsqueeze(y, [ax]);
   const inside = and(greaterEqual(yK, -bound), lessEqual(yK, bound));
   const yc = clip(yK, -bound, bound);
+  const interior = add(mul(slice(ch, ax, 1, bins), scaleH), ramp(1, bins));
   const index =
     bins === 1
       ? cast(mul(yc, 0), 'int64')
-      : cast(sum(cast(greaterEqual(yc, slice(hk.left, ax, 1, bins)), y.dtype), [ax], true), 'int64');
-  const at = (a: Tensor, ix: Tensor = index) => gatherElements(a, ix, ax);
-  const [x0, w, y0, h] = [wk.left, wk.size, hk.left, hk.size].map((a) => at(a));
+      : cast(sum(cast(greaterEqual(yc, interior), y.dtype), [ax], true), 'int64');
+  const next = add(index, 1);
+  const at = (a: Tensor, ix: Tensor) => gatherElements(a, ix, ax);
+  const indexF = cast(index, y.dtype);
+  // Knot position from its cumulative sum, scale and index: c * scale + step * k - B.
+  const knot = (c: Tensor, scale: Tensor, k: Tensor) => add(mul(c, scale), sub(mul(k, step), bound));
+  const x0 = knot(at(cw, index), scaleW, indexF);
+  const w = add(mul(sub(at(cw, next), at(cw, index)), scaleW), step);
+  const y0 = knot(at(ch, index), scaleH, indexF);
+  const h = add(mul(sub(at(ch, next), at(ch, index)), scaleH), step);
   // Knot k (0..K) has derivative 1 at k = 0 and k = K, softplus(ud[k - 1]) + min otherwise; ud is
   // padded at both ends so knots k and k + 1 of bin k are entries k and k + 1.
   const pad = fullLike(slice(ud, ax, 0, 1), 0);
@@ -159,7 +195,7 @@ export function splineInverse(y: Tensor, raw: Tensor, bins: number, bound: numbe
   const derivative = (k: Tensor, isEnd: Tensor) =>
     where(isEnd, 1, add(softplusStable(at(udp, k)), MIN_DERIVATIVE));
   const d0 = derivative(index, equal(index, 0));
-  const d1 = derivative(add(index, 1), equal(index, bins - 1));
+  const d1 = derivative(next, equal(index, bins - 1));
   const s = div(h, w);
   const dy = sub(yc, y0);
   const c2 = sub(add(d1, d0), mul(s, 2));
