@@ -55,6 +55,31 @@ describe.each(KINDS)('%s density', (kind) => {
     await post.dispose();
   });
 
+  it('with one parameter, samples have the mean and variance of its density', async () => {
+    const est = createEstimator({ kind, thetaDim: 1, xDim: 2, seed: 5, hiddenFeatures: 20, numComponents: 3 });
+    const post = await untrainedPosterior(est);
+    // Untrained, the MAF's density is wide (std about 8): a wide grid.
+    const points = Float32Array.from({ length: 6001 }, (_, i) => -60 + i * 0.02);
+    const lp = await post.logProb(points, x);
+    const m = [0, 0, 0]; // mass, E[t], E[t^2] by quadrature
+    lp.forEach((v, i) => {
+      const p = Math.exp(v) * 0.02;
+      m[0] += p;
+      m[1] += p * points[i];
+      m[2] += p * points[i] ** 2;
+    });
+    expect(Math.abs(m[0] - 1)).toBeLessThan(0.01);
+    const n = 40_000;
+    const s = await post.sample(x, n, { seed: 2 });
+    expect(s.length).toBe(n);
+    const mean = s.reduce((a, v) => a + v, 0) / n;
+    const second = s.reduce((a, v) => a + v * v, 0) / n;
+    const sd = Math.sqrt(m[2] - m[1] ** 2);
+    expect(Math.abs(mean - m[1])).toBeLessThan(0.025 * sd);
+    expect(Math.abs(second - m[2])).toBeLessThan(0.05 * m[2]);
+    await post.dispose();
+  });
+
   it('conditions on x: different observations give different densities', async () => {
     const est = createEstimator({
       kind,

@@ -11,7 +11,7 @@ import type { ParameterSet } from '../../graph/params.ts';
 import { kaimingUniform } from '../../graph/init.ts';
 import { add, mul, relu, sigmoid } from '../../graph/ops-elementwise.ts';
 import { matmul, sum } from '../../graph/ops-nn.ts';
-import { concat, gather, reshape, transpose } from '../../graph/ops-shape.ts';
+import { concat, fullLike, gather, reshape, slice, transpose, unsqueeze } from '../../graph/ops-shape.ts';
 import {
   inversePermutation,
   linear,
@@ -33,8 +33,9 @@ interface Coupling {
    */
   net(xi: Tensor | null, ctx: Tensor): Tensor;
   /**
-   * The same in feature-major layout (samples on the last axis): identity part [B, |identity|, N]
-   * and context [B, 1, E] -> [B, |transformed|, 3K - 1, N].
+   * The same in feature-major layout (samples on the last axis): identity part with a row of ones
+   * below it [B, |identity| + 1, N] (null with one parameter) and context [B, 1, E] ->
+   * [B, |transformed|, 3K - 1, N].
    */
   netT(xi: Tensor | null, ctx: Tensor): Tensor;
 }
@@ -77,6 +78,22 @@ function buildCoupling(p: ParameterSet, name: string, t: number, s: ModelSizes):
     Array.from({ length: nt * pc }, (_, i) => (i % pc < 2 * s.numBins ? 1 / Math.sqrt(h) : 1)),
     [nt * pc],
   );
+  /** One parameter: the spline depends on the context alone ([B, H, 1] throughout). */
+  const netTNoIdentity = (ctx: Tensor): Tensor => {
+    let a = perObservation(ctxLin(ctx));
+    for (const b of blocks) {
+      const gate = perObservation(sigmoid(b.gate(ctx)));
+      const u = relu(linearT(b.l0, relu(a)));
+      a = add(a, mul(linearT(b.l1, u), gate));
+    }
+    const scaled: LinearParams = {
+      weight: mul(outLin.weight, rawScaleRow),
+      bias: mul(outLin.bias!, rawScaleRow),
+      apply: outLin.apply,
+    };
+    return reshape(linearT(scaled, a), [0, nt, pc, -1]);
+  };
+
   return {
     identity,
     transformed,
@@ -91,28 +108,47 @@ function buildCoupling(p: ParameterSet, name: string, t: number, s: ModelSizes):
       return reshape(out, [...out.shape.slice(0, -1).map(() => 0), nt, pc]);
     },
     netT(xi, ctx) {
-      let a = perObservation(ctxLin(ctx)); // [B, H, 1]
-      if (inLin && xi) {
-        // The input layer's bias joins the per-observation context term before the one full-size sum.
-        const bias = inLin.bias ? add(a, reshape(inLin.bias, [h, 1])) : a;
-        a = add(matmul(transpose(inLin.weight), xi), bias);
-      }
+      if (!inLin || !xi) return netTNoIdentity(ctx);
+      // Every bias rides on a constant row of ones: xi carries it as its last row (the sampler
+      // keeps one below the coordinates), each matrix gets the bias as an extra column and passes
+      // the ones on by an extra row [0 ... 0 1] (ReLU keeps them), and the gated product adds a
+      // zero row. So the network is products only, with no full-size bias Add after each; the
+      // per-observation context term and gates are columns and rows of small [B, H + 1, .]
+      // matrices. Same function as net(), in feature-major layout.
+      const ctxCol = perObservation(ctxLin(ctx)); // [B, H, 1]
+      const zerosB = mul(slice(ctxCol, 1, 0, 1), 0); // [B, 1, 1]
+      const lastRow = (cols: number, value: number) =>
+        p.graph.constant(
+          Array.from({ length: cols }, (_, j) => (j === cols - 1 ? value : 0)),
+          [1, cols],
+        );
+      const column = (v: Tensor) => reshape(v, [v.shape[0], 1]);
+      const ni = identity.length;
+      const inTop = concat(
+        [add(transpose(inLin.weight), zerosB), inLin.bias ? add(ctxCol, column(inLin.bias)) : ctxCol],
+        2,
+      ); // [B, H, ni + 1]
+      let a = matmul(concat([inTop, add(lastRow(ni + 1, 1), zerosB)], 1), xi); // [B, H + 1, N]
       for (const b of blocks) {
-        // The gate scales the second layer's rows per observation: (g W1^T) u + g b1, one batched
-        // product with [B, H, H] weights instead of a full-size product with the gate.
         const gate = perObservation(sigmoid(b.gate(ctx))); // [B, H, 1]
-        const u = relu(linearT(b.l0, relu(a)));
-        const gated = matmul(mul(transpose(b.l1.weight), gate), u);
-        a = add(add(a, gated), b.l1.bias ? mul(reshape(b.l1.bias, [h, 1]), gate) : 0);
+        const w0 = concat([concat([transpose(b.l0.weight), column(b.l0.bias!)], 1), lastRow(h + 1, 1)], 0); // [H + 1, H + 1]
+        const u = relu(matmul(w0, relu(a)));
+        const g1 = concat(
+          [
+            concat([mul(transpose(b.l1.weight), gate), mul(column(b.l1.bias!), gate)], 2),
+            add(lastRow(h + 1, 0), zerosB),
+          ],
+          1,
+        ); // [B, H + 1, H + 1]
+        a = add(a, matmul(g1, u));
       }
-      // [B, nt * P, N] -> [B, nt, P, N]: the batch axis is kept (0) and the sample axis inferred.
       // The raw-parameter scale is folded into the output layer's weights and bias (constants).
-      const scaled: LinearParams = {
-        weight: mul(outLin.weight, rawScaleRow),
-        bias: mul(outLin.bias!, rawScaleRow),
-        apply: outLin.apply,
-      };
-      return reshape(linearT(scaled, a), [0, nt, pc, -1]);
+      const out = concat(
+        [transpose(mul(outLin.weight, rawScaleRow)), column(mul(outLin.bias!, rawScaleRow))],
+        1,
+      ); // [nt * P, H + 1]
+      // [B, nt * P, N] -> [B, nt, P, N]: the batch axis is kept (0) and the sample axis inferred.
+      return reshape(matmul(out, a), [0, nt, pc, -1]);
     },
   };
 }
@@ -124,11 +160,18 @@ export function buildNsf(p: ParameterSet, s: ModelSizes): DensityModel {
   const layers = Array.from({ length: s.numTransforms }, (_, t) => {
     const c = buildCoupling(p, `nsf${t}`, t, s);
     const order = [...c.identity, ...c.transformed];
+    // The sampler's layout has a row of ones below the D coordinates (index D), which the
+    // identity part carries along for netT's biases.
+    const orderT = [...c.identity, s.thetaDim, ...c.transformed];
     return {
       c,
       idI: c.identity.length ? g.constant(c.identity, [c.identity.length], 'int64') : null,
       idT: g.constant(c.transformed, [c.transformed.length], 'int64'),
       back: g.constant(inversePermutation(order), [order.length], 'int64'),
+      idIT: c.identity.length
+        ? g.constant([...c.identity, s.thetaDim], [c.identity.length + 1], 'int64')
+        : null,
+      backT: g.constant(inversePermutation(orderT), [orderT.length], 'int64'),
     };
   });
   // Identity and transformed parts back in coordinate order along `axis`.
@@ -151,14 +194,25 @@ export function buildNsf(p: ParameterSet, s: ModelSizes): DensityModel {
     sample(noise, ctx) {
       // Feature-major [B, D, N]: samples on the last axis, so the spline's elementwise operations
       // run over rows of N values (onnxruntime broadcasts a short last axis element by element).
+      const d = s.thetaDim;
       let y = transpose(noise, [0, 2, 1]);
+      if (d === 1) {
+        // The spline depends on the context alone ([B, 1, 3K - 1, 1]); its bin gathers need it
+        // spread over the N samples.
+        const spread = mul(unsqueeze(y, [2]), 0); // [B, 1, 1, N]
+        for (let t = layers.length - 1; t >= 0; t--) {
+          y = splineInverse(y, add(layers[t].c.netT(null, ctx), spread), k, s.tailBound, -2);
+        }
+        return transpose(y, [0, 2, 1]);
+      }
+      y = concat([y, fullLike(slice(y, 1, 0, 1), 1)], 1); // [B, D + 1, N], row D all ones
       for (let t = layers.length - 1; t >= 0; t--) {
         const l = layers[t];
-        const yi = l.idI ? gather(y, l.idI, 1) : null;
+        const yi = gather(y, l.idIT!, 1);
         const v = splineInverse(gather(y, l.idT, 1), l.c.netT(yi, ctx), k, s.tailBound, -2);
-        y = join(l, yi, v, 1);
+        y = gather(concat([yi, v], 1), l.backT, 1);
       }
-      return transpose(y, [0, 2, 1]);
+      return transpose(slice(y, 1, 0, d), [0, 2, 1]);
     },
   };
 }
