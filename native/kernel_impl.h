@@ -165,10 +165,10 @@ inline vf vreadout_normal(vu u, int shift) {
   return (__builtin_convertvector(s, vf) - 30.0f) * kInvSqrt85;
 }
 
-// Membrane-noise kick from the 4-bit nibble of each word selected by shift = 28 - 4 * index: the
-// nibble as a signed integer plus 0.5, a uniform on the 16 values -7.5..7.5 (variance 21.25).
+// Membrane-noise kick from the 2-bit field of each word selected by shift = 30 - 2 * index: the
+// field as a signed integer plus 0.5, a uniform on the 4 values -1.5, -0.5, 0.5, 1.5 (variance 1.25).
 inline vf vkick(vu u, int shift) {
-  const vi n = (vi)(u << shift) >> 28;
+  const vi n = (vi)(u << shift) >> 30;
   return __builtin_convertvector(n, vf) + 0.5f;
 }
 
@@ -250,10 +250,10 @@ void run_block(const Config& cfg, const Batch& b, int64_t b0, int64_t b1, std::v
         k++;
         next += sps;
       }
-      // One Philox block gives the membrane noise of 32 consecutive steps (one nibble each).
-      if (HW && (s & 31) == 0)
-        philox_block(kLanesPerPass, (uint32_t)(s >> 5), row0, 0, cfg.key0, cfg.key1, U[0], U[1], U[2], U[3]);
-      const int kick_shift = 28 - 4 * (int)(s & 7);
+      // One Philox block gives the membrane noise of 64 consecutive steps (two bits each).
+      if (HW && (s & 63) == 0)
+        philox_block(kLanesPerPass, (uint32_t)(s >> 6), row0, 0, cfg.key0, cfg.key1, U[0], U[1], U[2], U[3]);
+      const int kick_shift = 30 - 2 * (int)(s & 15);
       const float cur_s = current[s], on_s = current_on[s];
       if (__builtin_expect(!cur_valid || cur_s != cur_prev || on_s != on_prev, 0)) {
 #pragma GCC unroll 8
@@ -272,7 +272,7 @@ void run_block(const Config& cfg, const Batch& b, int64_t b0, int64_t b1, std::v
         vexp2_parts((vg - vload(P[kVt] + i)) * vload(P[kExpScale] + i), ep, e2n);
         // dm*V + (1-dm)*V_inf, split so the exponential's result passes through few operations.
         vf v_lin = vg * vload(P[kDm] + i) + vload(P[kCEl] + i);
-        if (HW) v_lin = v_lin + vkick(uload(U[(s >> 3) & 3] + g * kW), kick_shift) * vload(P[kSigma] + i);
+        if (HW) v_lin = v_lin + vkick(uload(U[(s >> 4) & 3] + g * kW), kick_shift) * vload(P[kSigma] + i);
         const vf wt = vload(P[kA] + i) * (vg - el);
         const vf w_free = wt + (wg - wt) * vload(P[kDw] + i);
         // The polynomial passes through one product and one sum (short dependency chain); the gain

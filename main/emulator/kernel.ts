@@ -126,9 +126,9 @@ export function simulateLanesTs(
         next += sps;
       }
       if (hardware) {
-        // One Philox block: the membrane-noise kicks of 32 steps (4 bits each).
-        if ((s & 31) === 0) philox4x32(words, s >>> 5, row, STREAM.membrane, 0, k0, k1);
-        nz = membraneKick(words[(s >>> 3) & 3], 28 - 4 * (s & 7));
+        // One Philox block: the membrane-noise kicks of 64 steps (2 bits each).
+        if ((s & 63) === 0) philox4x32(words, s >>> 6, row, STREAM.membrane, 0, k0, k1);
+        nz = membraneKick(words[(s >>> 4) & 3], 30 - 2 * (s & 15));
       }
       const cur = f32(f32(igain * current[s]) + f32(ioff * currentOn[s]));
       const eScaled = fastExp2Scaled(f32(f32(v - vt) * expScale), eGain); // eGain * exp((V - VT) / DeltaT)

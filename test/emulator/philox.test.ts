@@ -38,27 +38,28 @@ describe('Philox4x32-10', () => {
     expect(readoutNormal(0xffff0000, 16)).toBeCloseTo(30 / Math.sqrt(85), 6);
   });
 
-  it('turns each nibble of a word into a uniform membrane kick on the 16 values -7.5..7.5', () => {
-    expect(membraneKick(0x00000000, 28)).toBe(0.5);
-    expect(membraneKick(0x0000000f, 28)).toBe(-0.5); // nibble 0 holds -1 as a signed 4-bit value
-    expect(membraneKick(0x00000080, 24)).toBe(-7.5); // nibble 1
-    expect(membraneKick(0x70000000, 0)).toBe(7.5); // nibble 7
+  it('turns each 2-bit field of a word into a uniform membrane kick on -1.5, -0.5, 0.5, 1.5', () => {
+    expect(membraneKick(0x00000000, 30)).toBe(0.5);
+    expect(membraneKick(0x00000003, 30)).toBe(-0.5); // field 0 holds -1 as a signed 2-bit value
+    expect(membraneKick(0x00000008, 28)).toBe(-1.5); // field 1
+    expect(membraneKick(0x40000000, 0)).toBe(1.5); // field 15
+    expect(KICK_VARIANCE).toBe(1.25);
     const out = new Uint32Array(4);
     const counts = new Map<number, number>();
     let sq = 0;
     const n = 128000;
-    for (let i = 0; i < n / 32; i++) {
+    for (let i = 0; i < n / 64; i++) {
       philox4x32(out, i, 5, 0, 0, 11, 0);
       for (const u of out) {
-        for (let j = 0; j < 8; j++) {
-          const k = membraneKick(u, 28 - 4 * j);
+        for (let j = 0; j < 16; j++) {
+          const k = membraneKick(u, 30 - 2 * j);
           counts.set(k, (counts.get(k) ?? 0) + 1);
           sq += k * k;
         }
       }
     }
-    expect([...counts.keys()].sort((a, b) => a - b)).toEqual(Array.from({ length: 16 }, (_, i) => i - 7.5));
-    for (const c of counts.values()) expect(Math.abs(c - n / 16)).toBeLessThan(5 * Math.sqrt(n / 16));
+    expect([...counts.keys()].sort((a, b) => a - b)).toEqual([-1.5, -0.5, 0.5, 1.5]);
+    for (const c of counts.values()) expect(Math.abs(c - n / 4)).toBeLessThan(5 * Math.sqrt(n / 4));
     expect(Math.abs(sq / n / KICK_VARIANCE - 1)).toBeLessThan(0.02);
   });
 });
