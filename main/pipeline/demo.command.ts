@@ -7,7 +7,12 @@ import { UsageError, type CliCommand } from '../cli/command.ts';
 import { createEmulator } from '../emulator/index.ts';
 import { openProject } from '../store/index.ts';
 import { storePipelineResult } from './persist.ts';
-import { formatComparisonTable, runPipeline, type PipelineOptions } from './pipeline.ts';
+import {
+  DEFAULT_PIPELINE_SIMS,
+  formatComparisonTable,
+  runPipeline,
+  type PipelineOptions,
+} from './pipeline.ts';
 
 export const demoCommand: CliCommand = {
   name: 'demo',
@@ -19,7 +24,11 @@ export const demoCommand: CliCommand = {
     'The default budget is sized for about 10 minutes on 2 cores; --sims scales it.',
   options: {
     project: { type: 'string', description: 'Store everything in this project file (created if missing)' },
-    sims: { type: 'integer', default: 20000, description: 'Training simulations from the restricted prior' },
+    sims: {
+      type: 'integer',
+      default: DEFAULT_PIPELINE_SIMS,
+      description: 'Training simulations from the restricted prior',
+    },
     'held-out': { type: 'integer', default: 2000, description: 'Held-out simulations for calibration' },
     compare: { type: 'integer', default: 20, description: 'Held-out observations compared in detail' },
     estimator: {
