@@ -30,7 +30,7 @@ export const demoCommand: CliCommand = {
       description: 'Training simulations from the restricted prior',
     },
     'held-out': { type: 'integer', default: 2000, description: 'Held-out simulations for calibration' },
-    compare: { type: 'integer', default: 20, description: 'Held-out observations compared in detail' },
+    compare: { type: 'integer', default: 100, description: 'Held-out observations compared in detail' },
     estimator: {
       type: 'string',
       default: 'mdn',
@@ -104,6 +104,7 @@ export const demoCommand: CliCommand = {
           chipInferenceSeconds: r.chip?.inferenceSeconds ?? null,
           chipSpread: r.chip?.spread ?? null,
         })),
+        differences: result.differences,
         stored: ids,
         table: formatComparisonTable(result),
       };

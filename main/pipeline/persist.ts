@@ -233,6 +233,7 @@ export function storePipelineResult(
       usefulAfter: result.usefulAfter,
       trainingRows: result.trainingRows,
       heldOutRows: result.heldOutRows,
+      differences: result.differences,
       reports: result.reports.map(({ calibration, chip, ...rest }) => ({
         ...rest,
         hpdCoverageError: calibration.hpd?.maxError ?? null,

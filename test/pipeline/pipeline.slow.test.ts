@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createEmulator } from '../../main/emulator/index.ts';
-import { formatComparisonTable, runPipeline, type PipelineResult } from '../../main/pipeline/pipeline.ts';
+import {
+  formatComparisonTable,
+  meanWithError,
+  runPipeline,
+  type PipelineResult,
+} from '../../main/pipeline/pipeline.ts';
 import { compareOnObservation } from '../../main/pipeline/compare.ts';
 import { storePipelineResult } from '../../main/pipeline/persist.ts';
 import { openProject } from '../../main/store/index.ts';
@@ -61,6 +66,18 @@ describe('the paper pipeline on the emulator (tiny budget)', () => {
       }
     }
     expect(formatComparisonTable(result)).toMatch(/expected-coverage error \(HPD\)/);
+    // Paired differences, learned minus handcrafted, observation by observation.
+    const trace = result.comparisons.map(
+      (c) => c.estimators[1].predictive.trace.meanRmse - c.estimators[0].predictive.trace.meanRmse,
+    );
+    const m = (trace[0] + trace[1]) / 2;
+    expect(result.differences!.traceRmse.n).toBe(2);
+    expect(result.differences!.traceRmse.mean).toBeCloseTo(m, 10);
+    // Two values: sample standard deviation |a - b| / sqrt(2), standard error |a - b| / 2.
+    expect(result.differences!.traceRmse.standardError).toBeCloseTo(Math.abs(trace[0] - trace[1]) / 2, 10);
+    expect(formatComparisonTable(result)).toContain(
+      'learned - handcrafted, paired over 2 compared observations (mean +- standard error):',
+    );
 
     const project = openProject(join(dir, 'p.adexproj'), { create: true });
     try {
@@ -120,5 +137,16 @@ describe('the paper pipeline on the emulator (tiny budget)', () => {
     ).rejects.toThrow(/short: the recording spans/);
     for (const e of result.estimators) for (const m of e.members) await m.dispose();
     await result.restriction.prior.classifier.release();
+  });
+});
+
+describe('meanWithError', () => {
+  it('gives the mean and the standard error of the mean, NaN for fewer than two values', () => {
+    const r = meanWithError([1, 2, 3, 4]);
+    expect(r.mean).toBe(2.5);
+    expect(r.standardError).toBeCloseTo(Math.sqrt(5 / 3 / 4), 12); // sample variance 5/3
+    expect(r.n).toBe(4);
+    expect(meanWithError([7]).standardError).toBeNaN();
+    expect(meanWithError([]).mean).toBeNaN();
   });
 });
