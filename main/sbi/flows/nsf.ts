@@ -21,7 +21,13 @@ import {
   type LinearParams,
 } from '../layers.ts';
 import type { DensityModel, ModelSizes } from './model.ts';
-import { splineForward, splineInverse, splineParamCount } from './spline.ts';
+import {
+  splineForward,
+  splineInverse,
+  splineParamCount,
+  splitSplineParams,
+  type SplineParts,
+} from './spline.ts';
 
 interface Coupling {
   /** Dimensions left unchanged (conditioning) and changed by the spline. */
@@ -34,10 +40,10 @@ interface Coupling {
   net(xi: Tensor | null, ctx: Tensor): Tensor;
   /**
    * The same in feature-major layout (samples on the last axis): identity part with a row of ones
-   * below it [B, |identity| + 1, N] (null with one parameter) and context [B, 1, E] ->
-   * [B, |transformed|, 3K - 1, N].
+   * below it [B, |identity| + 1, N] (null with one parameter) and context [B, 1, E] -> the spline
+   * parameters by kind, [B, |transformed|, K or K + 1, N] (1 in place of N with one parameter).
    */
-  netT(xi: Tensor | null, ctx: Tensor): Tensor;
+  netT(xi: Tensor | null, ctx: Tensor): SplineParts;
 }
 
 /** x W + b in feature-major layout: W^T x + b for x [B, in, N]. */
@@ -79,7 +85,7 @@ function buildCoupling(p: ParameterSet, name: string, t: number, s: ModelSizes):
     [nt * pc],
   );
   /** One parameter: the spline depends on the context alone ([B, H, 1] throughout). */
-  const netTNoIdentity = (ctx: Tensor): Tensor => {
+  const netTNoIdentity = (ctx: Tensor): SplineParts => {
     let a = perObservation(ctxLin(ctx));
     for (const b of blocks) {
       const gate = perObservation(sigmoid(b.gate(ctx)));
@@ -91,7 +97,7 @@ function buildCoupling(p: ParameterSet, name: string, t: number, s: ModelSizes):
       bias: mul(outLin.bias!, rawScaleRow),
       apply: outLin.apply,
     };
-    return reshape(linearT(scaled, a), [0, nt, pc, -1]);
+    return splitSplineParams(reshape(linearT(scaled, a), [0, nt, pc, -1]), s.numBins, -2);
   };
 
   return {
@@ -143,12 +149,40 @@ function buildCoupling(p: ParameterSet, name: string, t: number, s: ModelSizes):
         a = add(a, matmul(g1, u));
       }
       // The raw-parameter scale is folded into the output layer's weights and bias (constants).
+      // Its rows, with a zero row appended (index nt * P), are gathered into one matrix per kind of
+      // spline parameter, the derivatives with a zero row at both ends of each dimension's K - 1:
+      // the products then give the parts splineInverse takes, with no Split and no padding
+      // Concat over the samples. All of it is constant and folded when the session loads.
       const out = concat(
-        [transpose(mul(outLin.weight, rawScaleRow)), column(mul(outLin.bias!, rawScaleRow))],
-        1,
-      ); // [nt * P, H + 1]
-      // [B, nt * P, N] -> [B, nt, P, N]: the batch axis is kept (0) and the sample axis inferred.
-      return reshape(matmul(out, a), [0, nt, pc, -1]);
+        [
+          concat([transpose(mul(outLin.weight, rawScaleRow)), column(mul(outLin.bias!, rawScaleRow))], 1),
+          p.graph.constant(new Array<number>(h + 1).fill(0), [1, h + 1]),
+        ],
+        0,
+      ); // [nt * P + 1, H + 1]
+      const k = s.numBins;
+      const zero = nt * pc;
+      const rows = (perDim: (i: number) => number[]) => {
+        const index = Array.from({ length: nt }, (_, i) => perDim(i)).flat();
+        return gather(out, p.graph.constant(index, [index.length], 'int64'), 0);
+      };
+      const range = (from: number, n: number) => Array.from({ length: n }, (_, j) => from + j);
+      // [B, nt * R, N] -> [B, nt, R, N]: the batch axis is kept (0) and the sample axis inferred.
+      const part = (w: Tensor, r: number) => reshape(matmul(w, a), [0, nt, r, -1]);
+      return {
+        widths: part(
+          rows((i) => range(i * pc, k)),
+          k,
+        ),
+        heights: part(
+          rows((i) => range(i * pc + k, k)),
+          k,
+        ),
+        derivatives: part(
+          rows((i) => [zero, ...range(i * pc + 2 * k, k - 1), zero]),
+          k + 1,
+        ),
+      };
     },
   };
 }
@@ -201,7 +235,13 @@ export function buildNsf(p: ParameterSet, s: ModelSizes): DensityModel {
         // spread over the N samples.
         const spread = mul(unsqueeze(y, [2]), 0); // [B, 1, 1, N]
         for (let t = layers.length - 1; t >= 0; t--) {
-          y = splineInverse(y, add(layers[t].c.netT(null, ctx), spread), k, s.tailBound, -2);
+          const { widths, heights, derivatives } = layers[t].c.netT(null, ctx);
+          const parts = {
+            widths: add(widths, spread),
+            heights: add(heights, spread),
+            derivatives: add(derivatives, spread),
+          };
+          y = splineInverse(y, parts, k, s.tailBound, -2);
         }
         return transpose(y, [0, 2, 1]);
       }

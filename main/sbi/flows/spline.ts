@@ -136,14 +136,36 @@ function cumulativeWithTotal(e: Tensor, bins: number, ax: number): Tensor {
   // tri[i][k] = 1 where k < i: row i of the product is the sum of the first i bins.
   const tri = Array.from({ length: (bins + 1) * bins }, (_, j) => (j % bins < Math.floor(j / bins) ? 1 : 0));
   if (ax === -2) return matmul(e.graph.constant(tri, [bins + 1, bins], e.dtype), e);
-  const triT = Array.from({ length: bins * (bins + 1) }, (_, j) => (Math.floor(j / (bins + 1)) < j % (bins + 1) ? 1 : 0));
+  const triT = Array.from({ length: bins * (bins + 1) }, (_, j) =>
+    Math.floor(j / (bins + 1)) < j % (bins + 1) ? 1 : 0,
+  );
   return matmul(e, e.graph.constant(triT, [bins, bins + 1], e.dtype));
 }
 
 /**
- * Inverse spline: y -> v (the root of the rational quadratic in the selected bin). The raw
- * parameters hold each spline's 3K - 1 values on axis `ax` (-1: y [...], raw [..., 3K - 1]; -2
- * for feature-major samplers: y [..., N], raw [..., 3K - 1, N]).
+ * A spline's raw parameters by kind, each on the bin axis: K widths, K heights, and the K - 1
+ * interior knot derivatives with a zero at both ends (K + 1 values; the ends stand for the
+ * boundary knots, whose derivative is 1 whatever the value).
+ */
+export interface SplineParts {
+  widths: Tensor;
+  heights: Tensor;
+  derivatives: Tensor;
+}
+
+/** Split 3K - 1 raw parameters on axis `ax` into {@link SplineParts}. */
+export function splitSplineParams(raw: Tensor, bins: number, ax: number): SplineParts {
+  const [widths, heights, ud] = split(raw, ax, [bins, bins, bins - 1]);
+  const pad = fullLike(slice(ud, ax, 0, 1), 0);
+  return { widths, heights, derivatives: concat([pad, ud, pad], ax) };
+}
+
+/**
+ * Inverse spline: y -> v (the root of the rational quadratic in the selected bin), from the raw
+ * parameters split by kind ({@link SplineParts}, e.g. by a network whose output layer computes
+ * each kind with a product of its own, so no Split and no padding Concat over the samples; or by
+ * {@link splitSplineParams}). The bin axis is `ax`: -1 (y [...], parts [..., K]) or -2 for
+ * feature-major samplers (y [..., N], parts [..., K, N]).
  *
  * Only the search for the bin needs all K bins, and only their height knots. With e = exp(u - max u)
  * and c the exclusive cumulative sums of e (c_K their total), the knot k of a softmax-with-minimum
@@ -153,9 +175,15 @@ function cumulativeWithTotal(e: Tensor, bins: number, ax: number): Tensor {
  * The bin's index is the number of interior height knots at or below y. The two knot derivatives
  * (softplus of the raw values, 1 at the interval's ends) are computed for that bin only.
  */
-export function splineInverse(y: Tensor, raw: Tensor, bins: number, bound: number, ax = -1): Tensor {
+export function splineInverse(
+  y: Tensor,
+  parts: SplineParts,
+  bins: number,
+  bound: number,
+  ax: number,
+): Tensor {
   if (ax !== -1 && ax !== -2) throw new RangeError(`splineInverse: bin axis must be -1 or -2, got ${ax}`);
-  const [uw, uh, ud] = split(raw, ax, [bins, bins, bins - 1]);
+  const { widths: uw, heights: uh, derivatives: udp } = parts;
   const span = 2 * bound * (1 - MIN_BIN * bins);
   const step = 2 * bound * MIN_BIN;
   const cumulative = (u: Tensor) => cumulativeWithTotal(exp(sub(u, max(u, [ax], true))), bins, ax);
@@ -188,10 +216,8 @@ export function splineInverse(y: Tensor, raw: Tensor, bins: number, bound: numbe
   const w = add(mul(sub(at(cw, next), at(cw, index)), scaleW), step);
   const y0 = knot(at(ch, index), scaleH, indexF);
   const h = add(mul(sub(at(ch, next), at(ch, index)), scaleH), step);
-  // Knot k (0..K) has derivative 1 at k = 0 and k = K, softplus(ud[k - 1]) + min otherwise; ud is
-  // padded at both ends so knots k and k + 1 of bin k are entries k and k + 1.
-  const pad = fullLike(slice(ud, ax, 0, 1), 0);
-  const udp = concat([pad, ud, pad], ax);
+  // Knot k (0..K) has derivative 1 at k = 0 and k = K, softplus(ud[k - 1]) + min otherwise; the
+  // raw derivatives are padded at both ends so knots k and k + 1 of bin k are entries k and k + 1.
   const derivative = (k: Tensor, isEnd: Tensor) =>
     where(isEnd, 1, add(softplusStable(at(udp, k)), MIN_DERIVATIVE));
   const d0 = derivative(index, equal(index, 0));
