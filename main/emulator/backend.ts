@@ -95,7 +95,9 @@ export function traceBuffer(n: number, samples: number, provided?: Int16Array): 
   const need = n * samples;
   if (provided !== undefined) {
     if (!(provided instanceof Int16Array)) {
-      throw new TypeError(`options.codes must be an Int16Array, got ${Object.prototype.toString.call(provided)}`);
+      throw new TypeError(
+        `options.codes must be an Int16Array, got ${Object.prototype.toString.call(provided)}`,
+      );
     }
     if (provided.length < need) {
       throw new RangeError(

@@ -3,7 +3,12 @@
  * memory for coefficients and spike buffers), reports progress, honours cancellation between
  * chunks and assembles the `SimulationResult`.
  */
-import { traceBuffer, type SimulateOptions, type SimulationRequest, type SimulationResult } from './backend.ts';
+import {
+  traceBuffer,
+  type SimulateOptions,
+  type SimulationRequest,
+  type SimulationResult,
+} from './backend.ts';
 import type { ChunkSpikes } from './kernel.ts';
 import { prepareLanes, resolveRequest, type ResolvedRequest } from './prepare.ts';
 

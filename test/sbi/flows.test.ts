@@ -56,7 +56,14 @@ describe.each(KINDS)('%s density', (kind) => {
   });
 
   it('with one parameter, samples have the mean and variance of its density', async () => {
-    const est = createEstimator({ kind, thetaDim: 1, xDim: 2, seed: 5, hiddenFeatures: 20, numComponents: 3 });
+    const est = createEstimator({
+      kind,
+      thetaDim: 1,
+      xDim: 2,
+      seed: 5,
+      hiddenFeatures: 20,
+      numComponents: 3,
+    });
     const post = await untrainedPosterior(est);
     // Untrained, the MAF's density is wide (std about 8): a wide grid.
     const points = Float32Array.from({ length: 6001 }, (_, i) => -60 + i * 0.02);
