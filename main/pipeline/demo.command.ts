@@ -97,6 +97,8 @@ export const demoCommand: CliCommand = {
           spikeCountError: r.spikeCountError,
           traceRmse: r.traceRmse,
           expectedCoverageError: r.calibration.hpd?.maxError ?? null,
+          // Coverage minus level where the error is largest: negative is overconfident.
+          expectedCoverageWorstSigned: r.calibration.hpd?.worstSigned ?? null,
           marginalCoverageError: Math.max(...r.calibration.marginal.map((m) => m.maxError)),
           sbcPass: r.sbc.pass,
           heldOutLogProb: r.calibration.meanLogProb,

@@ -430,6 +430,13 @@ export function formatComparisonTable(result: PipelineResult): string {
       rs.map((r) => f(r.calibration.hpd?.maxError ?? NaN)),
     ),
     row(
+      '  coverage - level at the worst',
+      rs.map((r) => {
+        const v = r.calibration.hpd?.worstSigned ?? NaN;
+        return Number.isFinite(v) ? `${v >= 0 ? '+' : ''}${f(v)}` : 'n/a';
+      }),
+    ),
+    row(
       'worst marginal coverage error',
       rs.map((r) => f(Math.max(...r.calibration.marginal.map((m) => m.maxError)))),
     ),

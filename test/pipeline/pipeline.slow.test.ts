@@ -66,6 +66,12 @@ describe('the paper pipeline on the emulator (tiny budget)', () => {
       }
     }
     expect(formatComparisonTable(result)).toMatch(/expected-coverage error \(HPD\)/);
+    const signed = result.reports[0].calibration.hpd!.worstSigned;
+    expect(Math.abs(signed)).toBeCloseTo(result.reports[0].calibration.hpd!.maxError, 12);
+    const signedRow = formatComparisonTable(result)
+      .split('\n')
+      .find((l) => l.startsWith('  coverage - level at the worst'));
+    expect(signedRow).toContain(`${signed >= 0 ? '+' : ''}${signed.toFixed(3)}`);
     // Paired differences, learned minus handcrafted, observation by observation.
     const trace = result.comparisons.map(
       (c) => c.estimators[1].predictive.trace.meanRmse - c.estimators[0].predictive.trace.meanRmse,
