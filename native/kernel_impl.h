@@ -165,11 +165,12 @@ inline vf vreadout_normal(vu u, int shift) {
   return (__builtin_convertvector(s, vf) - 30.0f) * kInvSqrt85;
 }
 
-// Membrane-noise kick from the 2-bit field of each word selected by shift = 30 - 2 * index: the
-// field as a signed integer plus 0.5, a uniform on the 4 values -1.5, -0.5, 0.5, 1.5 (variance 1.25).
+// Membrane-noise kick code from the 2-bit field of each word selected by shift = 30 - 2 * index:
+// the field as a signed integer n in -2..1. The kick is n + 0.5 (uniform on -1.5, -0.5, 0.5, 1.5,
+// variance 1.25); its offset 0.5 sigma is in the C_EL lane, so the step adds sigma * n.
 inline vf vkick(vu u, int shift) {
   const vi n = (vi)(u << shift) >> 30;
-  return __builtin_convertvector(n, vf) + 0.5f;
+  return __builtin_convertvector(n, vf);
 }
 
 // True when any lane of the mask is set (one vptest / movemask, not a round trip through GPRs).

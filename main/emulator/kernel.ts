@@ -128,6 +128,7 @@ export function simulateLanesTs(
       if (hardware) {
         // One Philox block: the membrane-noise kicks of 64 steps (2 bits each).
         if ((s & 63) === 0) philox4x32(words, s >>> 6, row, STREAM.membrane, 0, k0, k1);
+        // The kick code n; the kick's offset sigma / 2 is part of cEl.
         nz = membraneKick(words[(s >>> 4) & 3], 30 - 2 * (s & 15));
       }
       const cur = f32(f32(igain * current[s]) + f32(ioff * currentOn[s]));

@@ -75,16 +75,17 @@ export function readoutNormal(u: number, shift: number): number {
   return f32((s - 30) * INV_SQRT85);
 }
 
-/** Variance of a membrane-noise kick (`membraneKick`): (4^2 - 1) / 12. */
+/** Variance of a membrane-noise kick (`membraneKick` + 0.5): (4^2 - 1) / 12. */
 export const KICK_VARIANCE = 1.25;
 
 /**
- * Membrane-noise kick from the 2-bit field of `u` selected by `shift` = 30 - 2 * index: the field
- * as a signed integer plus 0.5, a uniform on the 4 values -1.5, -0.5, 0.5, 1.5 (variance
- * KICK_VARIANCE). A word holds the kicks of 16 steps.
+ * Membrane-noise kick code from the 2-bit field of `u` selected by `shift` = 30 - 2 * index: the
+ * field as a signed integer n in -2..1. The kick is n + 0.5, a uniform on the 4 values -1.5, -0.5,
+ * 0.5, 1.5 (variance KICK_VARIANCE); the kernels add sigma * n and take the offset sigma / 2 from
+ * the C_EL lane (prepare.ts). A word holds the kicks of 16 steps.
  */
 export function membraneKick(u: number, shift: number): number {
-  return ((u << shift) >> 30) + 0.5;
+  return (u << shift) >> 30;
 }
 
 /** Split a non-negative integer seed (< 2^53) into the two 32-bit Philox key words. */

@@ -390,7 +390,12 @@ export function prepareLanes(r: ResolvedRequest, start: number, end: number): Fl
     // (1 - dm) gL DeltaT / gL: the exponential current's weight in the leak update.
     lanes[LANE.E_GAIN * m + i] = oneMinusDm * dT;
     lanes[LANE.K_LEAK * m + i] = oneMinusDm / gL;
-    lanes[LANE.C_EL * m + i] = oneMinusDm * v[jEl];
+    // Exact Ornstein-Uhlenbeck discretization (stationary std MEMBRANE_NOISE_MV with decay dm), per
+    // unit of the uniform kick the kernel draws (variance KICK_VARIANCE).
+    const sigma = r.hardware ? MEMBRANE_NOISE_MV * Math.sqrt((1 - dm * dm) / KICK_VARIANCE) : 0;
+    // (1 - dm) EL, plus the kicks' offset: the kernels add sigma * n for the kick code n in -2..1,
+    // and the kick is sigma * (n + 0.5) (membraneKick), one addition fewer per step.
+    lanes[LANE.C_EL * m + i] = oneMinusDm * v[jEl] + 0.5 * sigma;
     lanes[LANE.DM * m + i] = dm;
     lanes[LANE.DW * m + i] = Math.exp(-dt / v[jTauW]);
     lanes[LANE.A * m + i] = v[jA];
@@ -402,9 +407,7 @@ export function prepareLanes(r: ResolvedRequest, start: number, end: number): Fl
     // Where V goes at a spike: held at the comparator level while the reset conductance acts, or V_reset at once.
     lanes[LANE.V_AFTER * m + i] = refSteps > 0 ? v[J_SPIKE] : v[J_RESET];
     lanes[LANE.PAUSE * m + i] = v[J_PAUSE];
-    // Exact Ornstein-Uhlenbeck discretization (stationary std MEMBRANE_NOISE_MV with decay dm), per
-    // unit of the uniform kick the kernel draws (variance KICK_VARIANCE).
-    lanes[LANE.SIGMA * m + i] = r.hardware ? MEMBRANE_NOISE_MV * Math.sqrt((1 - dm * dm) / KICK_VARIANCE) : 0;
+    lanes[LANE.SIGMA * m + i] = sigma;
     lanes[LANE.IGAIN * m + i] = igain ? igain[circuit] : 1;
     lanes[LANE.IOFF * m + i] = ioff ? ioff[circuit] * STIMULUS_TRANSFER.pAPerLsb : 0;
   }

@@ -38,11 +38,11 @@ describe('Philox4x32-10', () => {
     expect(readoutNormal(0xffff0000, 16)).toBeCloseTo(30 / Math.sqrt(85), 6);
   });
 
-  it('turns each 2-bit field of a word into a uniform membrane kick on -1.5, -0.5, 0.5, 1.5', () => {
-    expect(membraneKick(0x00000000, 30)).toBe(0.5);
-    expect(membraneKick(0x00000003, 30)).toBe(-0.5); // field 0 holds -1 as a signed 2-bit value
-    expect(membraneKick(0x00000008, 28)).toBe(-1.5); // field 1
-    expect(membraneKick(0x40000000, 0)).toBe(1.5); // field 15
+  it('turns each 2-bit field of a word into a kick code n in -2..1 (kick n + 0.5, uniform on 4 levels)', () => {
+    expect(membraneKick(0x00000000, 30)).toBe(0);
+    expect(membraneKick(0x00000003, 30)).toBe(-1); // field 0 holds -1 as a signed 2-bit value
+    expect(membraneKick(0x00000008, 28)).toBe(-2); // field 1
+    expect(membraneKick(0x40000000, 0)).toBe(1); // field 15
     expect(KICK_VARIANCE).toBe(1.25);
     const out = new Uint32Array(4);
     const counts = new Map<number, number>();
@@ -54,11 +54,11 @@ describe('Philox4x32-10', () => {
         for (let j = 0; j < 16; j++) {
           const k = membraneKick(u, 30 - 2 * j);
           counts.set(k, (counts.get(k) ?? 0) + 1);
-          sq += k * k;
+          sq += (k + 0.5) ** 2; // the kick: zero mean
         }
       }
     }
-    expect([...counts.keys()].sort((a, b) => a - b)).toEqual([-1.5, -0.5, 0.5, 1.5]);
+    expect([...counts.keys()].sort((a, b) => a - b)).toEqual([-2, -1, 0, 1]);
     for (const c of counts.values()) expect(Math.abs(c - n / 4)).toBeLessThan(5 * Math.sqrt(n / 4));
     expect(Math.abs(sq / n / KICK_VARIANCE - 1)).toBeLessThan(0.02);
   });
