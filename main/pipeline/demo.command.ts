@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { UsageError, type CliCommand } from '../cli/command.ts';
 import { createEmulator } from '../emulator/index.ts';
 import { openProject } from '../store/index.ts';
+import { PIPELINE_MAX_EPOCHS } from './estimators.ts';
 import { storePipelineResult } from './persist.ts';
 import {
   DEFAULT_PIPELINE_SIMS,
@@ -38,7 +39,11 @@ export const demoCommand: CliCommand = {
       description: 'Density estimator of both',
     },
     ensemble: { type: 'integer', default: 1, description: 'Independently trained members per estimator' },
-    epochs: { type: 'integer', default: 50, description: 'Maximum training epochs per member' },
+    epochs: {
+      type: 'integer',
+      default: PIPELINE_MAX_EPOCHS,
+      description: 'Maximum training epochs per member',
+    },
     seed: { type: 'integer', default: 1, description: 'Seed of prior draws, noise and training' },
   },
   async run(args, io) {

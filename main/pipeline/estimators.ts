@@ -134,7 +134,11 @@ export const PIPELINE_PATIENCE = 10;
 
 /** Training configuration shared by both estimators (defaults in parentheses). */
 export interface EstimatorTrainingOptions {
-  /** Density estimator (`mdn`: its sampling is fast enough for whole-chip inference; MAF and NSF sample 15-20x slower). */
+  /**
+   * Density estimator (`mdn`). The MDN stays the default: in the demo it was the better calibrated
+   * one, and it samples 512 x 1,000 2-2.5x faster than the MAF and 5-6x faster than the NSF
+   * (docs/pipeline.md, docs/sbi-measurements.md).
+   */
   kind?: EstimatorKind;
   hiddenFeatures?: number;
   numTransforms?: number;
