@@ -38,8 +38,9 @@ import type { StoredRestriction } from './stored-restriction.ts';
 /**
  * Training simulations of the default budget. 60,000 rather than the 20,000 this began with: on
  * 2026-11-29 (three seeds, docs/pipeline.md) both estimators' mean contraction rose from 0.51-0.55
- * to 0.65-0.71, their held-out log-probability by 2.1-3.3 nats, and the learned summary had the
- * lower posterior-predictive trace error with every seed, at 4.4-4.9 minutes for the whole demo.
+ * to 0.65-0.71 and their held-out log-probability by 2.1-3.3 nats (50 epochs), and with 70 epochs
+ * (PIPELINE_MAX_EPOCHS) the learned summary had the lower posterior-predictive trace error with
+ * every seed, at 6.3-6.5 minutes for the whole demo.
  */
 export const DEFAULT_PIPELINE_SIMS = 60_000;
 
