@@ -40,7 +40,7 @@ import type { StoredRestriction } from './stored-restriction.ts';
  * 2026-11-29 (three seeds, docs/pipeline.md) both estimators' mean contraction rose from 0.51-0.55
  * to 0.65-0.71 and their held-out log-probability by 2.1-3.3 nats (50 epochs), and with 70 epochs
  * (PIPELINE_MAX_EPOCHS) the learned summary had the lower posterior-predictive trace error with
- * every seed, at 6.3-6.5 minutes for the whole demo.
+ * every seed (with Adam 1.5e-3 also the higher contraction), at 6.5-7 minutes for the whole demo.
  */
 export const DEFAULT_PIPELINE_SIMS = 60_000;
 
