@@ -9,6 +9,7 @@ import { openProject } from '../store/index.ts';
 import { PIPELINE_MAX_EPOCHS } from './estimators.ts';
 import { storePipelineResult } from './persist.ts';
 import {
+  DEFAULT_COMPARE_OBSERVATIONS,
   DEFAULT_PIPELINE_SIMS,
   formatComparisonTable,
   runPipeline,
@@ -31,7 +32,11 @@ export const demoCommand: CliCommand = {
       description: 'Training simulations from the restricted prior',
     },
     'held-out': { type: 'integer', default: 2000, description: 'Held-out simulations for calibration' },
-    compare: { type: 'integer', default: 100, description: 'Held-out observations compared in detail' },
+    compare: {
+      type: 'integer',
+      default: DEFAULT_COMPARE_OBSERVATIONS,
+      description: 'Held-out observations compared in detail',
+    },
     estimator: {
       type: 'string',
       default: 'mdn',

@@ -44,6 +44,9 @@ import type { StoredRestriction } from './stored-restriction.ts';
  */
 export const DEFAULT_PIPELINE_SIMS = 60_000;
 
+/** Held-out observations compared in detail by default (see PipelineOptions.compareObservations). */
+export const DEFAULT_COMPARE_OBSERVATIONS = 100;
+
 /** Budget and settings of a pipeline run (defaults in parentheses). */
 export interface PipelineOptions {
   experiment?: PipelineExperiment;
@@ -272,7 +275,7 @@ export async function runPipeline(
   lap('calibration');
 
   // 5. Detailed comparison on held-out observations.
-  const nCompare = Math.min(opts.compareObservations ?? 100, heldRows.length);
+  const nCompare = Math.min(opts.compareObservations ?? DEFAULT_COMPARE_OBSERVATIONS, heldRows.length);
   const comparisons: ObservationComparison[] = [];
   for (let k = 0; k < nCompare; k++) {
     const r = heldRows[k];
