@@ -143,6 +143,9 @@ export class Session {
       if (!ones) {
         const data = spec.dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
         ones = new ort.Tensor(ORT_TYPE[spec.dtype], data.fill(1), [n]);
+        // Training feeds one or two batch sizes (the full batch and the last one); a caller with
+        // ever-changing sizes must not grow the cache without bound.
+        if (this.ones.size >= 8) this.ones.clear();
         this.ones.set(key, ones);
       }
       if (out === tensors) out = { ...tensors };
