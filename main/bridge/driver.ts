@@ -223,6 +223,9 @@ export class BridgeDriver implements SimulationBackend {
       request.space === 'model' && this.options.convertModelSpace ? toCapmemRequest(request) : request,
       device,
     );
+    // A caller's trace buffer of the wrong type is refused before the chip runs anything (its size
+    // is checked once the first run tells the number of samples).
+    traceBuffer(0, 0, options.codes);
     return this.exclusive(async () => {
       const { n, circuits, ids, values, segments } = plan;
       await session.request({ kind: 'setStimulus', segments }, 'ack');

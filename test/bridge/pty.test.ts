@@ -61,6 +61,14 @@ describe('bridge over a socat pty pair', () => {
     expect(got.codes.buffer).toBe(buffer.buffer); // written into the caller's buffer
     expect(got.spikeCounts).toEqual(want.spikeCounts);
     expect(got.spikeTimes).toEqual(want.spikeTimes);
+    // A wrong buffer is refused with a message; the link stays usable.
+    await expect(
+      drv.simulate(request, { codes: new Float32Array(10) as unknown as Int16Array }),
+    ).rejects.toThrow('options.codes must be an Int16Array, got [object Float32Array]');
+    await expect(drv.simulate(request, { codes: new Int16Array(10) })).rejects.toThrow(
+      `options.codes holds 10 values, but 10 rows of ${got.samples} samples need ${10 * got.samples}`,
+    );
+    expect((await drv.simulate(request)).codes).toEqual(want.codes);
   });
 
   it('recovers corrupted and dropped frames by retransmission', async () => {
