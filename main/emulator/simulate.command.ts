@@ -27,6 +27,7 @@ import {
   createEmulator,
   DEFAULT_EXPERIMENT,
   INFERRED_PARAMETERS,
+  traceBuffer,
   type KernelChoice,
   type SimulationRequest,
 } from './index.ts';
@@ -201,7 +202,7 @@ async function simulate(args: CliArgs, io: CliIO, project: Project | undefined):
       const t0 = Date.now();
       let lastReport = 0;
       // One trace buffer for all batches: each batch's traces are written out before the next.
-      const codes = new Int16Array(Math.min(n, BATCH_ROWS) * samples);
+      const codes = traceBuffer(Math.min(n, BATCH_ROWS), samples);
       for (let start = 0; start < n; start += BATCH_ROWS) {
         const end = Math.min(n, start + BATCH_ROWS);
         const res = await emu.simulate(
