@@ -158,6 +158,8 @@ export interface EstimatorTrainingOptions {
   batchSize?: number;
   /** Adam step size (1.5e-3, see PIPELINE_LEARNING_RATE). */
   learningRate?: number;
+  /** Step-size schedule over the epoch limit (see TrainOptions.schedule). */
+  schedule?: 'constant' | 'cosine';
   embedding?: ConvEmbeddingOptions;
   /** Base seed (0). */
   seed?: number;
@@ -387,6 +389,7 @@ export async function trainEstimator(
         stopAfterEpochs: patience,
         batchSize: opts.batchSize,
         learningRate: opts.learningRate ?? PIPELINE_LEARNING_RATE,
+        schedule: opts.schedule,
         seed,
         signal: run.signal,
         checkpointPath: file,

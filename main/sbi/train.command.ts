@@ -27,6 +27,12 @@ export const trainCommand: CliCommand = {
       description:
         'after early stopping, continue N times from the best parameters at a tenth of the step size',
     },
+    schedule: {
+      type: 'string',
+      default: 'constant',
+      choices: ['constant', 'cosine'],
+      description: 'step-size schedule; cosine decays it to a hundredth over --epochs (which it needs)',
+    },
     seed: { type: 'integer', default: 0, description: 'seed of weights, split and shuffling' },
     low: {
       type: 'string',
@@ -46,6 +52,10 @@ export const trainCommand: CliCommand = {
       if (existsSync(out)) throw new UsageError(`--out ${out} already exists; choose a new directory`);
       if (!existsSync(dirname(out) || '.'))
         throw new UsageError(`--out: directory ${dirname(out)} does not exist`);
+      if (args.schedule === 'cosine' && args.epochs === undefined)
+        throw new UsageError(
+          '--schedule cosine needs --epochs N: it lowers the step size over that many epochs',
+        );
       if (args.resume && !args.checkpoint) throw new UsageError('--resume needs --checkpoint FILE');
       const theta = readMatrix(args.theta as string, '--theta');
       const x = readMatrix(args.x as string, '--x');
@@ -70,6 +80,7 @@ export const trainCommand: CliCommand = {
       const run = await train(est, arrayPairSource(theta.data, x.data, theta.cols, x.cols), {
         maxEpochs: args.epochs as number | undefined,
         fineTuneRounds: args['fine-tune'] as number,
+        schedule: args.schedule as 'constant' | 'cosine',
         seed: args.seed as number,
         signal: io.signal,
         checkpointPath: args.checkpoint as string | undefined,

@@ -49,6 +49,13 @@ export interface TrainOptions {
    * final parameters.
    */
   fineTuneRounds?: number;
+  /**
+   * Step-size schedule (`constant`). `cosine` lowers the step size from `learningRate` step by step
+   * along half a cosine to `learningRate / 100` at `maxEpochs` (which must then be given): large
+   * steps early, small ones at the end, so the final parameters carry less optimizer noise within a
+   * fixed epoch budget. Fine-tuning restarts scale the whole schedule by a tenth.
+   */
+  schedule?: 'constant' | 'cosine';
   /** Seed of the train/validation split and the shuffling (0). */
   seed?: number;
   /** Cancel the run; training stops after the current step and returns the best parameters so far. */
@@ -124,6 +131,7 @@ export async function train(
     seed: o.seed,
     // Only when used, so checkpoints written before the option existed still resume.
     ...(o.fineTuneRounds > 0 ? { fineTuneRounds: o.fineTuneRounds } : {}),
+    ...(o.schedule !== 'constant' ? { schedule: o.schedule, maxEpochs: o.maxEpochs } : {}),
   };
   let state = freshState(scan, settings, params.size, o.seed);
   if (o.resumeFrom) {
@@ -148,7 +156,8 @@ export async function train(
         const zeros = new Float32Array(state.best.length);
         trainer.loadState({ params: state.best, m: zeros, v: zeros.slice(), step: 0 });
       }
-      const lr = o.learningRate * FINE_TUNE_FACTOR ** (state.fineTuneRound ?? 0);
+      const base = o.learningRate * FINE_TUNE_FACTOR ** (state.fineTuneRound ?? 0);
+      let lr = base;
       const t0 = performance.now();
       const perm = rng.shuffle(trainIdx.slice());
       let lossSum = 0;
@@ -158,6 +167,7 @@ export async function train(
         if (o.signal?.aborted) break;
         const idx = perm.subarray(start, Math.min(start + o.batchSize, perm.length));
         const batch = source.read(idx);
+        if (o.schedule === 'cosine') lr = cosineStep(base, (state.epoch + start / perm.length) / o.maxEpochs);
         const l = await trainer.step(
           {
             theta: { data: batch.theta, dims: [idx.length, source.thetaDim] },
@@ -236,6 +246,7 @@ export async function train(
       batchSize: o.batchSize,
       learningRate: o.learningRate,
       ...(o.fineTuneRounds > 0 ? { fineTuneRounds: state.fineTuneRound ?? 0 } : {}),
+      ...(o.schedule !== 'constant' ? { schedule: o.schedule } : {}),
       seed: o.seed,
       stopReason,
     },
@@ -266,6 +277,7 @@ function resolveOptions(opts: TrainOptions) {
     stopAfterEpochs: opts.stopAfterEpochs ?? 20,
     maxEpochs: opts.maxEpochs ?? Number.MAX_SAFE_INTEGER,
     fineTuneRounds: opts.fineTuneRounds ?? 0,
+    schedule: opts.schedule ?? 'constant',
     seed: opts.seed ?? 0,
     signal: opts.signal,
     onProgress: opts.onProgress,
@@ -279,10 +291,25 @@ function resolveOptions(opts: TrainOptions) {
   }
   if (!Number.isInteger(o.fineTuneRounds) || o.fineTuneRounds < 0)
     throw new RangeError(`fineTuneRounds must be a non-negative integer, got ${o.fineTuneRounds}`);
+  if (o.schedule !== 'constant' && o.schedule !== 'cosine')
+    throw new RangeError(`schedule must be 'constant' or 'cosine', got ${String(o.schedule)}`);
+  if (o.schedule === 'cosine' && o.maxEpochs === Number.MAX_SAFE_INTEGER)
+    throw new RangeError(
+      'the cosine schedule needs maxEpochs: it decays the step size over that many epochs',
+    );
   if (!(o.learningRate > 0)) throw new RangeError(`learningRate must be positive, got ${o.learningRate}`);
   if (!(o.clipNorm > 0)) throw new RangeError(`clipNorm must be positive, got ${o.clipNorm}`);
   if (!Number.isInteger(o.seed)) throw new RangeError(`seed must be an integer, got ${o.seed}`);
   return o;
+}
+
+/** Smallest step of the cosine schedule, relative to its first. */
+const COSINE_FLOOR = 0.01;
+
+/** Step size of the cosine schedule at `progress` (0 at the first step, 1 at the end of the last epoch). */
+export function cosineStep(base: number, progress: number): number {
+  const p = Math.min(1, Math.max(0, progress));
+  return base * (COSINE_FLOOR + (1 - COSINE_FLOOR) * 0.5 * (1 + Math.cos(Math.PI * p)));
 }
 
 function freshState(

@@ -35,6 +35,8 @@ export async function validateOnTask(opts: {
   maxEpochs?: number;
   /** Fine-tuning restarts at a tenth of the learning rate (train.ts). */
   fineTuneRounds?: number;
+  /** Step-size schedule (train.ts); `cosine` needs `maxEpochs`. */
+  schedule?: 'constant' | 'cosine';
   signal?: AbortSignal;
   onInfo?: (line: string) => void;
 }): Promise<ValidationResult> {
@@ -53,6 +55,7 @@ export async function validateOnTask(opts: {
     seed,
     maxEpochs: opts.maxEpochs,
     fineTuneRounds: opts.fineTuneRounds,
+    schedule: opts.schedule,
     signal: opts.signal,
     onProgress: (e) =>
       e.epoch % 10 === 0 &&
@@ -115,11 +118,21 @@ export const validateCommand: CliCommand = {
       description:
         'after early stopping, continue N times from the best parameters at a tenth of the step size',
     },
+    schedule: {
+      type: 'string',
+      default: 'constant',
+      choices: ['constant', 'cosine'],
+      description: 'step-size schedule; cosine decays it to a hundredth over --epochs (which it needs)',
+    },
     seed: { type: 'integer', default: 0, description: 'seed of simulation, training and sampling' },
   },
   run: (args, io) =>
     badInputAsUsage(async () => {
       const sims = args.sims as number;
+      if (args.schedule === 'cosine' && args.epochs === undefined)
+        throw new UsageError(
+          '--schedule cosine needs --epochs N: it lowers the step size over that many epochs',
+        );
       if (sims < 20) throw new UsageError(`--sims must be at least 20, got ${sims}`);
       const obs = (args.observations as string[] | undefined)?.map((s) => {
         const v = Number(s);
@@ -138,6 +151,7 @@ export const validateCommand: CliCommand = {
           samples: args.samples as number,
           maxEpochs: args.epochs as number | undefined,
           fineTuneRounds: args['fine-tune'] as number,
+          schedule: args.schedule as 'constant' | 'cosine',
           seed: args.seed as number,
           signal: io.signal,
           onInfo: (l) => io.info(l),

@@ -99,6 +99,20 @@ describe('adexwb train / sample / logprob', () => {
     ).toBe(2);
     expect(stderr).toMatch(/give both --low and --high/);
     expect(
+      await main([
+        'train',
+        '--theta',
+        f('theta.npy'),
+        '--x',
+        f('x.npy'),
+        '--out',
+        f('never'),
+        '--schedule',
+        'cosine',
+      ]),
+    ).toBe(2);
+    expect(stderr).toMatch(/--schedule cosine needs --epochs N/);
+    expect(
       await main(['sample', '--estimator', f('nowhere'), '--x', f('obs.npy'), '--out', f('never.npy')]),
     ).toBe(2);
     expect(stderr).toMatch(/cannot read .*nowhere/);

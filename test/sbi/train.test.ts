@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { arrayPairSource } from '../../main/sbi/data.ts';
 import { createEstimator } from '../../main/sbi/estimator.ts';
-import { train } from '../../main/sbi/train.ts';
+import { cosineStep, train } from '../../main/sbi/train.ts';
 import { Rng } from '../../main/sbi/rng.ts';
 import { linear } from '../../main/sbi/layers.ts';
 import { tanh } from '../../main/graph/index.ts';
@@ -132,6 +132,44 @@ describe('train', () => {
     expect(Array.from(resumed.parameters)).toEqual(Array.from(full.parameters));
   });
 
+  it('cosine schedule: the step size falls along half a cosine to a hundredth by maxEpochs', async () => {
+    expect(cosineStep(2e-3, 0)).toBe(2e-3);
+    expect(cosineStep(2e-3, 0.5) / 2e-3).toBeCloseTo(0.505, 12);
+    expect(cosineStep(2e-3, 1) / 2e-3).toBeCloseTo(0.01, 12);
+    expect(cosineStep(2e-3, 0.25) / 2e-3).toBeCloseTo(0.01 + 0.99 * 0.5 * (1 + Math.SQRT1_2), 12);
+    // 540 training rows in batches of 200: the last step of epoch e (0-based) is at (e + 400/540) / 4.
+    const { theta, x } = linearData(600, 5);
+    const src = arrayPairSource(theta, x, 2, 2);
+    const opts = { maxEpochs: 4, learningRate: 3e-3, seed: 4, schedule: 'cosine' as const };
+    const run = await train(small(), src, opts);
+    expect(run.epochs).toBe(4);
+    run.history.forEach((h, e) =>
+      expect(h.learningRate! / cosineStep(3e-3, (e + 400 / 540) / 4)).toBeCloseTo(1, 9),
+    );
+    expect(run.metadata.training.schedule).toBe('cosine');
+    const constant = await train(small(), src, { ...opts, schedule: 'constant' });
+    expect(constant.history.every((h) => h.learningRate === 3e-3)).toBe(true);
+    expect(constant.metadata.training.schedule).toBeUndefined();
+    expect(Array.from(constant.parameters)).not.toEqual(Array.from(run.parameters));
+    // Resuming in the middle continues the same schedule.
+    const ckpt = join(dir, 'cosine.ckpt');
+    const ctl = new AbortController();
+    const part = await train(small(), src, {
+      ...opts,
+      checkpointPath: ckpt,
+      signal: ctl.signal,
+      onProgress: (e) => e.epoch === 2 && ctl.abort(),
+    });
+    expect(part.epochs).toBe(2);
+    const resumed = await train(small(), src, { ...opts, resumeFrom: ckpt });
+    expect(resumed.history.map((h) => h.learningRate)).toEqual(run.history.map((h) => h.learningRate));
+    expect(Array.from(resumed.parameters)).toEqual(Array.from(run.parameters));
+    // A checkpoint of a constant-rate run does not resume a cosine one.
+    const constCkpt = join(dir, 'constant.ckpt');
+    await train(small(), src, { ...opts, schedule: 'constant', maxEpochs: 1, checkpointPath: constCkpt });
+    await expect(train(small(), src, { ...opts, resumeFrom: constCkpt })).rejects.toThrow(/other settings/);
+  });
+
   it('names bad input: width mismatch, empty and all-NaN data, bad settings', async () => {
     const { theta, x } = linearData(50, 8);
     await expect(train(small(), arrayPairSource(theta, x.subarray(0, 50), 2, 1))).rejects.toThrow(
@@ -149,6 +187,12 @@ describe('train', () => {
     await expect(train(small(), arrayPairSource(theta, x, 2, 2), { fineTuneRounds: -1 })).rejects.toThrow(
       /fineTuneRounds must be a non-negative integer, got -1/,
     );
+    await expect(train(small(), arrayPairSource(theta, x, 2, 2), { schedule: 'cosine' })).rejects.toThrow(
+      /cosine schedule needs maxEpochs/,
+    );
+    await expect(
+      train(small(), arrayPairSource(theta, x, 2, 2), { schedule: 'linear' as 'cosine', maxEpochs: 2 }),
+    ).rejects.toThrow(/schedule must be 'constant' or 'cosine', got linear/);
     expect(existsSync(join(dir, 'nothing'))).toBe(false);
   });
 
