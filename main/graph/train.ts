@@ -5,7 +5,7 @@
  * Step graph inputs: `params` [P], `adam_m` [P], `adam_v` [P], the two per-step scalars of the
  * bias-corrected update `adam_step_size` [] and `adam_eps` [] (see `adamScalars`), then the batch
  * inputs of the loss graph. Outputs: `loss` [], `params_next`, `adam_m_next`, `adam_v_next` [P],
- * `grad_norm` [] (before clipping).
+ * `grad_norm` [] (before clipping). With weight decay also `adam_decay` [] (AdamOptions.weightDecay).
  */
 import { grad } from './grad.ts';
 import { emitModel, type CompiledModel } from './onnx-model.ts';
@@ -23,6 +23,12 @@ export interface AdamOptions {
   beta2?: number;
   eps?: number;
   clipNorm?: number | null;
+  /**
+   * Decoupled weight decay (AdamW, 0 = off): every step also shrinks each parameter by the factor
+   * 1 - lr * weightDecay. When on, the step graph takes that factor as the scalar input
+   * `adam_decay` [].
+   */
+  weightDecay?: number;
 }
 
 /** What to train. */
@@ -64,6 +70,9 @@ export function buildTrainingStep(spec: TrainingStepSpec): TrainingStepGraph {
   const v = inputOf(spec, 'adam_v', [P]);
   const stepSize = inputOf(spec, 'adam_step_size', []);
   const epsT = inputOf(spec, 'adam_eps', []);
+  const wd = spec.adam?.weightDecay ?? 0;
+  if (!(wd >= 0)) throw new GraphError(`training: weightDecay must be >= 0, got ${wd}`);
+  const decay = wd > 0 ? inputOf(spec, 'adam_decay', []) : null;
 
   // Masked parameters (MADE weights) are held at zero by masking their gradient once here.
   const gmask = params.gradientMask();
@@ -80,12 +89,13 @@ export function buildTrainingStep(spec: TrainingStepSpec): TrainingStepGraph {
   // PyTorch Adam, p' = p - (lr / bc1) m' / (sqrt(v') / sqrt(bc2) + eps) with bc_i = 1 - beta_i^t,
   // written as p - stepSize m' / (sqrt(v') + epsT): the bias corrections are per-step scalars the
   // trainer computes in float64, which saves one vector operation and seven scalar nodes per step.
-  const pNext = sub(p, mul(div(mNext, add(sqrt(vNext), epsT)), stepSize));
+  // AdamW (PyTorch): p' = p (1 - lr wd) - the Adam step.
+  const pNext = sub(decay ? mul(p, decay) : p, mul(div(mNext, add(sqrt(vNext), epsT)), stepSize));
 
   const batchInputs = loss.graph.inputs
     .filter(
       (i) =>
-        ![params.name, 'adam_m', 'adam_v', 'adam_step_size', 'adam_eps'].includes(
+        ![params.name, 'adam_m', 'adam_v', 'adam_step_size', 'adam_eps', 'adam_decay'].includes(
           i.node.attrs.name as string,
         ) && !(i.node.attrs.name as string).startsWith(ONES_PREFIX),
     )
@@ -177,6 +187,8 @@ export class Trainer {
       adam_step_size: new ort.Tensor('float32', Float32Array.of(stepSize), []),
       adam_eps: new ort.Tensor('float32', Float32Array.of(eps), []),
     };
+    const wd = this.spec.adam?.weightDecay ?? 0;
+    if (wd > 0) feeds.adam_decay = new ort.Tensor('float32', Float32Array.of(1 - lr * wd), []);
     for (const name of this.graph.batchInputs) {
       const f = batch[name];
       if (f === undefined) throw new GraphError(`training step: missing batch input ${name}`);

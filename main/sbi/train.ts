@@ -36,6 +36,8 @@ export interface TrainOptions {
   learningRate?: number;
   /** Global gradient-norm clip (5). */
   clipNorm?: number;
+  /** Decoupled (AdamW) weight decay: each step shrinks every weight by 1 - lr * weightDecay (0). */
+  weightDecay?: number;
   /** Held-out fraction for early stopping (0.1). */
   validationFraction?: number;
   /** Stop after this many epochs without validation improvement (20). */
@@ -117,7 +119,7 @@ export async function train(
   const z = { theta: scan.theta, x: scan.x };
   const { loss, params } = buildLossGraph(est, z);
   const trainer = await Trainer.create(
-    { loss, params, adam: { clipNorm: o.clipNorm } },
+    { loss, params, adam: { clipNorm: o.clipNorm, weightDecay: o.weightDecay } },
     { initial: initialParameters(est, z), threads: o.threads },
   );
   const settings = {
@@ -132,6 +134,7 @@ export async function train(
     // Only when used, so checkpoints written before the option existed still resume.
     ...(o.fineTuneRounds > 0 ? { fineTuneRounds: o.fineTuneRounds } : {}),
     ...(o.schedule !== 'constant' ? { schedule: o.schedule, maxEpochs: o.maxEpochs } : {}),
+    ...(o.weightDecay > 0 ? { weightDecay: o.weightDecay } : {}),
   };
   let state = freshState(scan, settings, params.size, o.seed);
   if (o.resumeFrom) {
@@ -247,6 +250,7 @@ export async function train(
       learningRate: o.learningRate,
       ...(o.fineTuneRounds > 0 ? { fineTuneRounds: state.fineTuneRound ?? 0 } : {}),
       ...(o.schedule !== 'constant' ? { schedule: o.schedule } : {}),
+      ...(o.weightDecay > 0 ? { weightDecay: o.weightDecay } : {}),
       seed: o.seed,
       stopReason,
     },
@@ -273,6 +277,7 @@ function resolveOptions(opts: TrainOptions) {
     batchSize: opts.batchSize ?? 200,
     learningRate: opts.learningRate ?? 5e-4,
     clipNorm: opts.clipNorm ?? 5,
+    weightDecay: opts.weightDecay ?? 0,
     validationFraction: opts.validationFraction ?? 0.1,
     stopAfterEpochs: opts.stopAfterEpochs ?? 20,
     maxEpochs: opts.maxEpochs ?? Number.MAX_SAFE_INTEGER,
@@ -298,6 +303,8 @@ function resolveOptions(opts: TrainOptions) {
       'the cosine schedule needs maxEpochs: it decays the step size over that many epochs',
     );
   if (!(o.learningRate > 0)) throw new RangeError(`learningRate must be positive, got ${o.learningRate}`);
+  if (!(o.weightDecay >= 0) || !Number.isFinite(o.weightDecay))
+    throw new RangeError(`weightDecay must be a finite number >= 0, got ${o.weightDecay}`);
   if (!(o.clipNorm > 0)) throw new RangeError(`clipNorm must be positive, got ${o.clipNorm}`);
   if (!Number.isInteger(o.seed)) throw new RangeError(`seed must be an integer, got ${o.seed}`);
   return o;

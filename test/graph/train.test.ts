@@ -31,6 +31,7 @@ function adamReference(
   t: number,
   lr: number,
   clip: number | null,
+  weightDecay = 0,
 ) {
   const b1 = 0.9,
     b2 = 0.999,
@@ -42,18 +43,22 @@ function adamReference(
     m[i] = b1 * m[i] + (1 - b1) * gi;
     v[i] = b2 * v[i] + (1 - b2) * gi * gi;
     const denom = Math.sqrt(v[i]) / Math.sqrt(1 - b2 ** t) + eps;
-    p[i] -= (lr / (1 - b1 ** t)) * (m[i] / denom);
+    p[i] = p[i] * (1 - lr * weightDecay) - (lr / (1 - b1 ** t)) * (m[i] / denom);
   }
   return norm;
 }
 
 describe('training step (forward, backward, clipping and Adam in one onnxruntime run)', () => {
-  for (const clip of [null, 0.05]) {
-    it(`matches a JavaScript Adam reference for two steps (clipNorm ${clip})`, async () => {
+  for (const [clip, weightDecay] of [
+    [null, 0],
+    [0.05, 0],
+    [0.05, 3],
+  ] as const) {
+    it(`matches a JavaScript Adam reference for two steps (clipNorm ${clip}, weight decay ${weightDecay})`, async () => {
       const prob = linearProblem();
       const init = prob.params.initialValues(3);
       const trainer = await G.Trainer.create(
-        { loss: prob.loss, params: prob.params, adam: { clipNorm: clip } },
+        { loss: prob.loss, params: prob.params, adam: { clipNorm: clip, weightDecay } },
         { initial: init },
       );
       const P = prob.params.size;
@@ -62,7 +67,7 @@ describe('training step (forward, backward, clipping and Adam in one onnxruntime
       const v = new Float64Array(P);
       for (let t = 1; t <= 2; t++) {
         const { loss, grad } = await lossAndGrad(prob, Float32Array.from(ref));
-        const norm = adamReference(ref, m, v, grad, t, 0.01, clip);
+        const norm = adamReference(ref, m, v, grad, t, 0.01, clip, weightDecay);
         const got = await trainer.step({ x: prob.xs, y: prob.ys }, 0.01);
         expect(got).toBeCloseTo(loss, 5);
         expect(trainer.lastGradNorm).toBeCloseTo(norm, 4);
@@ -77,6 +82,7 @@ describe('training step (forward, backward, clipping and Adam in one onnxruntime
         }
       }
       expect(trainer.stepCount).toBe(2);
+      expect(trainer.session.inputs.some((i) => i.name === 'adam_decay')).toBe(weightDecay > 0);
       await trainer.release();
     });
   }

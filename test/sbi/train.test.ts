@@ -170,6 +170,18 @@ describe('train', () => {
     await expect(train(small(), src, { ...opts, resumeFrom: constCkpt })).rejects.toThrow(/other settings/);
   });
 
+  it('weight decay (AdamW) shrinks the weights and is recorded with the estimator', async () => {
+    const { theta, x } = linearData(400, 3);
+    const src = arrayPairSource(theta, x, 2, 2);
+    const norm = (p: Float32Array) => Math.sqrt(p.reduce((s, v) => s + v * v, 0));
+    const plain = await train(small(), src, { maxEpochs: 3, learningRate: 3e-3, seed: 1 });
+    const decayed = await train(small(), src, { maxEpochs: 3, learningRate: 3e-3, seed: 1, weightDecay: 60 });
+    // 1 - 3e-3 * 60 = 0.82 per step, two steps an epoch: even the first epoch leaves at most 0.67 of the start.
+    expect(norm(decayed.parameters)).toBeLessThan(0.8 * norm(plain.parameters));
+    expect(decayed.metadata.training.weightDecay).toBe(60);
+    expect(plain.metadata.training.weightDecay).toBeUndefined();
+  });
+
   it('names bad input: width mismatch, empty and all-NaN data, bad settings', async () => {
     const { theta, x } = linearData(50, 8);
     await expect(train(small(), arrayPairSource(theta, x.subarray(0, 50), 2, 1))).rejects.toThrow(
@@ -189,6 +201,9 @@ describe('train', () => {
     );
     await expect(train(small(), arrayPairSource(theta, x, 2, 2), { schedule: 'cosine' })).rejects.toThrow(
       /cosine schedule needs maxEpochs/,
+    );
+    await expect(train(small(), arrayPairSource(theta, x, 2, 2), { weightDecay: -1 })).rejects.toThrow(
+      /weightDecay must be a finite number >= 0, got -1/,
     );
     await expect(
       train(small(), arrayPairSource(theta, x, 2, 2), { schedule: 'linear' as 'cosine', maxEpochs: 2 }),
