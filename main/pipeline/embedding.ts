@@ -38,6 +38,19 @@ const LAYERS: readonly ConvLayer[] = [
   { kernel: 5, stride: 2 },
 ];
 
+/** Input points per first-layer tap unit: 200 points use LAYERS as they are. */
+const BASE_LENGTH = 200;
+
+/**
+ * The layers for an input of `length` points: for f = floor(length / 200) > 1 the first
+ * convolution's kernel and stride are f times longer, so it spans the same stretch of the
+ * recording and the later layers see the same lengths as for 200 points.
+ */
+function layersFor(length: number): ConvLayer[] {
+  const f = Math.max(1, Math.floor(length / BASE_LENGTH));
+  return LAYERS.map((l, i) => (i === 0 ? { kernel: l.kernel * f, stride: l.stride * f } : { ...l }));
+}
+
 /** Output length of a valid (unpadded) convolution. */
 function convOut(length: number, l: ConvLayer): number {
   return Math.floor((length - l.kernel) / l.stride) + 1;
@@ -50,7 +63,8 @@ export function convEmbedding(length: number, opts: ConvEmbeddingOptions = {}): 
   const hidden = opts.hidden ?? 128;
   const outDim = opts.outDim ?? 16;
   let l = length;
-  for (const layer of LAYERS) l = convOut(l, layer);
+  const layers = layersFor(length);
+  for (const layer of layers) l = convOut(l, layer);
   if (l < 1)
     throw new RangeError(
       `learned summary: input of ${length} points is too short for the convolutions (need at least 43)`,
@@ -59,7 +73,7 @@ export function convEmbedding(length: number, opts: ConvEmbeddingOptions = {}): 
   const channels = [1, c1, c2, c2];
   return {
     outDim,
-    description: `conv1d ${channels.slice(1).join('-')} k${LAYERS.map((x) => x.kernel).join('/')} s2 -> ${hidden} -> ${outDim} (input ${length}, He init)`,
+    description: `conv1d ${channels.slice(1).join('-')} k${layers.map((x) => x.kernel).join('/')} s${layers.map((x) => x.stride).join('/')} -> ${hidden} -> ${outDim} (input ${length}, He init)`,
     build(params: G.ParameterSet, x: G.Tensor): G.Tensor {
       if (x.shape[x.rank - 1] !== length) {
         throw new G.GraphError(`learned summary: expected x [..., ${length}], got ${G.formatShape(x.shape)}`);
@@ -74,7 +88,7 @@ export function convEmbedding(length: number, opts: ConvEmbeddingOptions = {}): 
       // is slow), followed by a transpose to channels-last.
       let h = G.unsqueeze(x, [1]); // [B, 1, L]
       let len = length;
-      LAYERS.forEach((layer, i) => {
+      layers.forEach((layer, i) => {
         const fanIn = channels[i] * layer.kernel;
         const w = params.add(
           `summary.conv${i}.weight`,
