@@ -6,7 +6,7 @@
  * which improves calibration.
  *
  * @example
- * const set = buildTrainingSet(sims, labels, { length: 200 });
+ * const set = buildTrainingSet(sims, labels, exp); // learned input: the full-resolution trace
  * const { handcrafted, learned } = await trainEstimators(set, exp, { kind: 'maf', ensemble: 2 });
  * const x = featuresOf(learned.features, traces, spikes).x;
  * const samples = await learned.posterior.sample(x, 1000);
@@ -79,7 +79,8 @@ export interface TrainingSet {
 /**
  * Keep the simulations labelled in the regime and build both feature sets. Selecting on the
  * observation leaves the posterior of in-regime observations unchanged, so estimators trained on
- * these rows are valid for every observation inside the regime.
+ * these rows are valid for every observation inside the regime. The learned input is the
+ * normalized trace at full resolution unless `length` asks for fewer points (bin averages).
  */
 export function buildTrainingSet(
   sims: SimulatedBatch,
@@ -108,7 +109,7 @@ export function buildTrainingSet(
     sampleRate: sims.result.sampleRate,
     onset: exp.stimulus.onset,
   };
-  const length = opts.length ?? 200;
+  const length = opts.length ?? sims.result.samples;
   const learnedInput: LearnedInputSpec = { length, ...fitTraceNormalization(traces) };
   const summary = summaryOptions(exp);
   return {
@@ -123,21 +124,32 @@ export function buildTrainingSet(
 }
 
 /**
- * Adam step size of both estimators: 1.5e-3, three times the sbi toolbox's 5e-4. At 5e-4 the
- * convolutional summary network was still far from converged after 100 epochs on 23,000 rows
- * (validation loss 6.94 against 4.96 at 1e-3 after 50 epochs). At the default budget (60,000
- * simulations, 70 epochs) both estimators were still conservative at 1e-3 (HPD coverage above the
- * level by up to 0.070); at 1.5e-3 both were sharper and, with three seeds, the learned estimator
- * within 0.05 every time and the handcrafted one twice (docs/pipeline.md).
+ * Peak Adam step size by summary kind, tuned on the validation loss, under the cosine schedule
+ * (PIPELINE_SCHEDULE). With a constant 1.5e-3 (the default until 2026-11-29) the handcrafted
+ * estimator was far from converged after 70 epochs: at 60,000 simulations (seed 3) its best
+ * validation loss was 1.82 against 0.34 with cosine from 1e-2 (2e-2: 0.82), and its held-out
+ * log-probability -10.88 against -9.37. The convolutional summary network takes smaller steps: from
+ * 5e-3 it ended 0.6 nats worse than from 3e-3 at 240,000 simulations (docs/pipeline.md).
  */
-export const PIPELINE_LEARNING_RATE = 1.5e-3;
+export const PIPELINE_LEARNING_RATE: Readonly<Record<SummaryKind, number>> = {
+  handcrafted: 1e-2,
+  learned: 3e-3,
+};
 /**
- * Epoch limit per member and early-stopping patience of both estimators. 70 (50 until 2026-11-29):
- * at 60,000 simulations both estimators still improve at 50 epochs, the learned summary more so;
- * with 70 it had the lower trace error and higher held-out log-probability with three of three
- * seeds (docs/pipeline.md), and the demo takes 6.5-7 minutes of its 10.
+ * Step-size schedule of both estimators: cosine decay to a hundredth over the epoch limit
+ * (TrainOptions.schedule), so that the last epochs refine with small steps.
  */
-export const PIPELINE_MAX_EPOCHS = 70;
+export const PIPELINE_SCHEDULE = 'cosine';
+/**
+ * Epoch limit per member of both estimators. 18 with 240,000 simulations (DEFAULT_PIPELINE_SIMS):
+ * simulating is cheap (9 s for 240,000 traces) and training time is rows x epochs, so for the same
+ * training time more simulations and fewer epochs generalize better. The learned estimator's best
+ * validation loss (seed 3, 200-point input) was 1.36 at 60,000 x 70, 0.73 at 120,000 x 35, -0.15
+ * at 240,000 x 18 and -0.22 at 480,000 x 9; it overfits the smaller sets (training loss 0.13 against
+ * 1.36 at 60,000), which weight decay or a smaller dense layer did not cure (docs/pipeline.md).
+ */
+export const PIPELINE_MAX_EPOCHS = 18;
+/** Early-stopping patience of both estimators (epochs without validation improvement). */
 export const PIPELINE_PATIENCE = 10;
 
 /** Training configuration shared by both estimators (defaults in parentheses). */
@@ -156,10 +168,14 @@ export interface EstimatorTrainingOptions {
   maxEpochs?: number;
   stopAfterEpochs?: number;
   batchSize?: number;
-  /** Adam step size (1.5e-3, see PIPELINE_LEARNING_RATE). */
+  /** Adam step size of both estimators (by summary kind: PIPELINE_LEARNING_RATE). */
   learningRate?: number;
-  /** Step-size schedule over the epoch limit (see TrainOptions.schedule). */
+  /** Step-size schedule over the epoch limit (PIPELINE_SCHEDULE, cosine; see TrainOptions.schedule). */
   schedule?: 'constant' | 'cosine';
+  /** AdamW weight decay (see TrainOptions.weightDecay). */
+  weightDecay?: number;
+  /** onnxruntime threads of each training step (1). */
+  threads?: number;
   embedding?: ConvEmbeddingOptions;
   /** Base seed (0). */
   seed?: number;
@@ -388,8 +404,10 @@ export async function trainEstimator(
         maxEpochs,
         stopAfterEpochs: patience,
         batchSize: opts.batchSize,
-        learningRate: opts.learningRate ?? PIPELINE_LEARNING_RATE,
-        schedule: opts.schedule,
+        learningRate: opts.learningRate ?? PIPELINE_LEARNING_RATE[kindOfSummary],
+        schedule: opts.schedule ?? PIPELINE_SCHEDULE,
+        weightDecay: opts.weightDecay,
+        threads: opts.threads,
         seed,
         signal: run.signal,
         checkpointPath: file,

@@ -36,13 +36,12 @@ import { restrictPrior, sampleRestricted, type RestrictionResult } from './restr
 import type { StoredRestriction } from './stored-restriction.ts';
 
 /**
- * Training simulations of the default budget. 60,000 rather than the 20,000 this began with: on
- * 2026-11-29 (three seeds, docs/pipeline.md) both estimators' mean contraction rose from 0.51-0.55
- * to 0.65-0.71 and their held-out log-probability by 2.1-3.3 nats (50 epochs), and with 70 epochs
- * (PIPELINE_MAX_EPOCHS) the learned summary had the lower posterior-predictive trace error with
- * every seed (with Adam 1.5e-3 also the higher contraction), at 6.5-7 minutes for the whole demo.
+ * Training simulations of the default budget: 240,000 (20,000 at first, 60,000 until 2026-11-29),
+ * with 18 epochs (PIPELINE_MAX_EPOCHS). Simulation takes seconds; training dominates and costs rows
+ * x epochs, and at the same cost more simulations and fewer epochs gave both estimators better
+ * held-out log-probabilities, the learned one most (docs/pipeline.md).
  */
-export const DEFAULT_PIPELINE_SIMS = 60_000;
+export const DEFAULT_PIPELINE_SIMS = 240_000;
 
 /** Held-out observations compared in detail by default (see PipelineOptions.compareObservations). */
 export const DEFAULT_COMPARE_OBSERVATIONS = 100;
@@ -50,7 +49,7 @@ export const DEFAULT_COMPARE_OBSERVATIONS = 100;
 /** Budget and settings of a pipeline run (defaults in parentheses). */
 export interface PipelineOptions {
   experiment?: PipelineExperiment;
-  /** Simulations drawn from the restricted prior for training (DEFAULT_PIPELINE_SIMS, 60,000). */
+  /** Simulations drawn from the restricted prior for training (DEFAULT_PIPELINE_SIMS, 240,000). */
   sims?: number;
   /** Box-prior simulations for the restriction classifier (2.5 x sims, at most 50,000, at least 2,000). */
   initialSims?: number;
@@ -74,7 +73,12 @@ export interface PipelineOptions {
   regime?: RegimeOptions;
   falseNegativeRate?: number;
   training?: EstimatorTrainingOptions;
-  /** Points of the learned-summary input (200). */
+  /**
+   * Points of the learned-summary input (the experiment's samples, i.e. the full-resolution trace;
+   * fewer means bin averages). 200-point bin averages (5 samples each, the default until
+   * 2026-11-29) lost what the spike shapes and times carry: at 240,000 simulations the learned
+   * estimator's held-out log-probability was -8.97 with them and -8.13 at full resolution.
+   */
   learnedLength?: number;
   /** Posterior samples per circuit in whole-chip inference (1000); 0 skips it. */
   chipSamples?: number;
@@ -243,7 +247,7 @@ export async function runPipeline(
   );
   const trainLabels = labels.slice();
   trainLabels.fill(0, sims);
-  const set = buildTrainingSet(all, trainLabels, exp, { length: opts.learnedLength ?? 200 });
+  const set = buildTrainingSet(all, trainLabels, exp, { length: opts.learnedLength });
   const heldRows: number[] = [];
   for (let i = sims; i < labels.length && heldRows.length < heldOutN; i++) if (labels[i]) heldRows.push(i);
   lap('simulate');

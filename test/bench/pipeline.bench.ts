@@ -41,7 +41,7 @@ const batch = traceBatchOf(big.result);
 const spikes = { times: big.result.spikeTimes, offsets: big.result.spikeOffsets };
 const summaries = await timed(() => computeSummaries(batch, spikes, { stimulus: exp.stimulus }));
 const norm = fitTraceNormalization(batch);
-const learnedInput = await timed(() => prepareLearnedInput(batch, { length: 200, ...norm }));
+const learnedInput = await timed(() => prepareLearnedInput(batch, { length: exp.samples, ...norm }));
 
 const train = await simulateAndSummarize(backend, exp, samplePrior(exp.box, sims, new Rng(2)), { seed: 2 });
 const set = buildTrainingSet(train, labelRegime(train.summaries), exp);
