@@ -71,7 +71,8 @@ export function buildTrainingStep(spec: TrainingStepSpec): TrainingStepGraph {
   const stepSize = inputOf(spec, 'adam_step_size', []);
   const epsT = inputOf(spec, 'adam_eps', []);
   const wd = spec.adam?.weightDecay ?? 0;
-  if (!(wd >= 0)) throw new GraphError(`training: weightDecay must be >= 0, got ${wd}`);
+  if (!(wd >= 0) || !Number.isFinite(wd))
+    throw new GraphError(`training: weightDecay must be a finite number >= 0, got ${wd}`);
   const decay = wd > 0 ? inputOf(spec, 'adam_decay', []) : null;
 
   // Masked parameters (MADE weights) are held at zero by masking their gradient once here.

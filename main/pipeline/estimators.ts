@@ -174,8 +174,6 @@ export interface EstimatorTrainingOptions {
   schedule?: 'constant' | 'cosine';
   /** AdamW weight decay (see TrainOptions.weightDecay). */
   weightDecay?: number;
-  /** onnxruntime threads of each training step (1). */
-  threads?: number;
   embedding?: ConvEmbeddingOptions;
   /** Base seed (0). */
   seed?: number;
@@ -407,7 +405,6 @@ export async function trainEstimator(
         learningRate: opts.learningRate ?? PIPELINE_LEARNING_RATE[kindOfSummary],
         schedule: opts.schedule ?? PIPELINE_SCHEDULE,
         weightDecay: opts.weightDecay,
-        threads: opts.threads,
         seed,
         signal: run.signal,
         checkpointPath: file,
