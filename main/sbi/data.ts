@@ -99,6 +99,11 @@ export interface PairScan {
   excludedExamples: number[];
   theta: ZScore;
   x: ZScore;
+  /**
+   * x z-scored as one quantity (sbi's `structured`): the mean and std of all x values of the finite
+   * rows, repeated per dimension. For inputs whose dimensions are samples of one signal.
+   */
+  xPooled: ZScore;
   /** SHA-256 (hex) of all theta and x values in row order, dimensions included: identifies the data set. */
   hash: string;
 }
@@ -151,6 +156,7 @@ export function scanPairs(source: PairSource, chunkRows = 8192): PairScan {
     excludedExamples,
     theta: tAcc.result(),
     x: xAcc.result(),
+    xPooled: xAcc.pooled(),
     hash: hash.digest('hex'),
   };
 }
@@ -200,5 +206,16 @@ class Welford {
       return s > 1e-12 ? s : 1;
     });
     return { mean: Array.from(this.mean), std };
+  }
+  /** One mean and one std over all dimensions together, repeated per dimension. */
+  pooled(): ZScore {
+    const d = this.dim;
+    let grand = 0;
+    for (let k = 0; k < d; k++) grand += this.mean[k] / d;
+    let ss = 0;
+    for (let k = 0; k < d; k++) ss += this.m2[k] + this.n * (this.mean[k] - grand) ** 2;
+    const total = this.n * d;
+    const s = total > 1 ? Math.sqrt(ss / (total - 1)) : 0;
+    return { mean: new Array<number>(d).fill(grand), std: new Array<number>(d).fill(s > 1e-12 ? s : 1) };
   }
 }

@@ -33,6 +33,11 @@ export const trainCommand: CliCommand = {
       choices: ['constant', 'cosine'],
       description: 'step-size schedule; cosine decays it to a hundredth over --epochs (which it needs)',
     },
+    warmup: {
+      type: 'number',
+      default: 0,
+      description: 'raise the step size linearly from near zero over the first N epochs',
+    },
     seed: { type: 'integer', default: 0, description: 'seed of weights, split and shuffling' },
     low: {
       type: 'string',
@@ -57,6 +62,9 @@ export const trainCommand: CliCommand = {
           '--schedule cosine needs --epochs N: it lowers the step size over that many epochs',
         );
       if (args.resume && !args.checkpoint) throw new UsageError('--resume needs --checkpoint FILE');
+      const warmup = args.warmup as number;
+      if (!(warmup >= 0) || !Number.isFinite(warmup))
+        throw new UsageError(`--warmup must be a number of epochs >= 0, got ${warmup}`);
       const theta = readMatrix(args.theta as string, '--theta');
       const x = readMatrix(args.x as string, '--x');
       if (theta.rows !== x.rows) {
@@ -81,6 +89,7 @@ export const trainCommand: CliCommand = {
         maxEpochs: args.epochs as number | undefined,
         fineTuneRounds: args['fine-tune'] as number,
         schedule: args.schedule as 'constant' | 'cosine',
+        warmupEpochs: warmup,
         seed: args.seed as number,
         signal: io.signal,
         checkpointPath: args.checkpoint as string | undefined,

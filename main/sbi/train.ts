@@ -58,6 +58,11 @@ export interface TrainOptions {
    * fixed epoch budget. Fine-tuning restarts scale the whole schedule by a tenth.
    */
   schedule?: 'constant' | 'cosine';
+  /**
+   * Linear warm-up (0): over the first `warmupEpochs` epochs the step size rises from near zero to
+   * the schedule's value, step by step, so Adam's first moment estimates do not take full steps.
+   */
+  warmupEpochs?: number;
   /** Seed of the train/validation split and the shuffling (0). */
   seed?: number;
   /** Cancel the run; training stops after the current step and returns the best parameters so far. */
@@ -116,7 +121,7 @@ export async function train(
     o.validationFraction,
     new Rng(o.seed),
   );
-  const z = { theta: scan.theta, x: scan.x };
+  const z = { theta: scan.theta, x: est.zScoreX === 'structured' ? scan.xPooled : scan.x };
   const { loss, params } = buildLossGraph(est, z);
   const trainer = await Trainer.create(
     { loss, params, adam: { clipNorm: o.clipNorm, weightDecay: o.weightDecay } },
@@ -135,6 +140,7 @@ export async function train(
     ...(o.fineTuneRounds > 0 ? { fineTuneRounds: o.fineTuneRounds } : {}),
     ...(o.schedule !== 'constant' ? { schedule: o.schedule, maxEpochs: o.maxEpochs } : {}),
     ...(o.weightDecay > 0 ? { weightDecay: o.weightDecay } : {}),
+    ...(o.warmupEpochs > 0 ? { warmupEpochs: o.warmupEpochs } : {}),
   };
   let state = freshState(scan, settings, params.size, o.seed);
   if (o.resumeFrom) {
@@ -170,7 +176,12 @@ export async function train(
         if (o.signal?.aborted) break;
         const idx = perm.subarray(start, Math.min(start + o.batchSize, perm.length));
         const batch = source.read(idx);
-        if (o.schedule === 'cosine') lr = cosineStep(base, (state.epoch + start / perm.length) / o.maxEpochs);
+        lr =
+          o.schedule === 'cosine'
+            ? cosineStep(base, (state.epoch + start / perm.length) / o.maxEpochs)
+            : base;
+        if (o.warmupEpochs > 0)
+          lr *= warmupFactor((state.epoch + (start + idx.length) / perm.length) / o.warmupEpochs);
         const l = await trainer.step(
           {
             theta: { data: batch.theta, dims: [idx.length, source.thetaDim] },
@@ -238,7 +249,7 @@ export async function train(
     parameterUnits: est.parameterUnits,
     bounds: est.bounds,
     zscoreTheta: scan.theta,
-    zscoreX: scan.x,
+    zscoreX: z.x,
     config: estimatorConfig(est),
     training: {
       epochs: state.epoch,
@@ -251,6 +262,7 @@ export async function train(
       ...(o.fineTuneRounds > 0 ? { fineTuneRounds: state.fineTuneRound ?? 0 } : {}),
       ...(o.schedule !== 'constant' ? { schedule: o.schedule } : {}),
       ...(o.weightDecay > 0 ? { weightDecay: o.weightDecay } : {}),
+      ...(o.warmupEpochs > 0 ? { warmupEpochs: o.warmupEpochs } : {}),
       seed: o.seed,
       stopReason,
     },
@@ -283,6 +295,7 @@ function resolveOptions(opts: TrainOptions) {
     maxEpochs: opts.maxEpochs ?? Number.MAX_SAFE_INTEGER,
     fineTuneRounds: opts.fineTuneRounds ?? 0,
     schedule: opts.schedule ?? 'constant',
+    warmupEpochs: opts.warmupEpochs ?? 0,
     seed: opts.seed ?? 0,
     signal: opts.signal,
     onProgress: opts.onProgress,
@@ -305,6 +318,8 @@ function resolveOptions(opts: TrainOptions) {
   if (!(o.learningRate > 0)) throw new RangeError(`learningRate must be positive, got ${o.learningRate}`);
   if (!(o.weightDecay >= 0) || !Number.isFinite(o.weightDecay))
     throw new RangeError(`weightDecay must be a finite number >= 0, got ${o.weightDecay}`);
+  if (!(o.warmupEpochs >= 0) || !Number.isFinite(o.warmupEpochs))
+    throw new RangeError(`warmupEpochs must be a finite number >= 0, got ${o.warmupEpochs}`);
   if (!(o.clipNorm > 0)) throw new RangeError(`clipNorm must be positive, got ${o.clipNorm}`);
   if (!Number.isInteger(o.seed)) throw new RangeError(`seed must be an integer, got ${o.seed}`);
   return o;
@@ -317,6 +332,11 @@ const COSINE_FLOOR = 0.01;
 export function cosineStep(base: number, progress: number): number {
   const p = Math.min(1, Math.max(0, progress));
   return base * (COSINE_FLOOR + (1 - COSINE_FLOOR) * 0.5 * (1 + Math.cos(Math.PI * p)));
+}
+
+/** Step-size factor of the linear warm-up at `progress` (warm-up epochs done, of 1; 1 after it). */
+export function warmupFactor(progress: number): number {
+  return Math.min(1, Math.max(0, progress));
 }
 
 function freshState(

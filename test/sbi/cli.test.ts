@@ -1,9 +1,10 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../main/cli/main.ts';
 import { readNpyFile, writeNpyFile } from '../../main/io/npy.ts';
+import { readContractModel } from '../../main/sbi/contract.ts';
 import { getTask } from '../../main/sbi/tasks.ts';
 import { Rng } from '../../main/sbi/rng.ts';
 
@@ -49,10 +50,14 @@ describe('adexwb train / sample / logprob', () => {
       '1,1',
       '--names',
       'a,b',
+      '--warmup',
+      '0.5',
     ]);
     expect(code, stderr).toBe(0);
     expect(stderr).toMatch(/1 rows with NaN or inf were excluded \(e\.g\. rows 17\)/);
     expect(readdirSync(f('est')).sort()).toEqual(['log_prob.onnx', 'sampler.onnx']);
+    const meta = readContractModel(readFileSync(f('est/sampler.onnx')), 'est', 'sampler').meta;
+    expect(meta.training.warmupEpochs).toBe(0.5);
     expect(
       await main(['sample', '--estimator', f('est'), '--x', f('obs.npy'), '--n', '200', '--out', f('s.npy')]),
     ).toBe(0);
@@ -91,6 +96,8 @@ describe('adexwb train / sample / logprob', () => {
     expect(stderr).toMatch(/give both --low and --high/);
     expect(await train('--schedule', 'cosine')).toBe(2);
     expect(stderr).toMatch(/--schedule cosine needs --epochs N/);
+    expect(await train('--warmup=-1')).toBe(2);
+    expect(stderr).toMatch(/--warmup must be a number of epochs >= 0, got -1/);
     expect(
       await main(['sample', '--estimator', f('nowhere'), '--x', f('obs.npy'), '--out', f('never.npy')]),
     ).toBe(2);

@@ -39,6 +39,20 @@ describe('scanPairs', () => {
     expect(scan.x.mean[0]).toBeCloseTo(4, 10);
   });
 
+  it('pools x over all dimensions for structured z-scoring, from the finite rows only', () => {
+    const x = new Float32Array([1, 2, NaN, 0, 5, 8]);
+    const scan = scanPairs(arrayPairSource(new Float32Array([0, 1, 2]), x, 1, 2), 2);
+    const values = [1, 2, 5, 8];
+    const mean = values.reduce((s, v) => s + v, 0) / 4;
+    const std = Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / 3);
+    expect(scan.xPooled.mean).toHaveLength(2);
+    for (let d = 0; d < 2; d++) {
+      expect(scan.xPooled.mean[d]).toBeCloseTo(mean, 10);
+      expect(scan.xPooled.std[d]).toBeCloseTo(std, 10);
+    }
+    expect(scan.x.mean).toEqual([3, 5]);
+  });
+
   it('gives std 1 to a constant dimension', () => {
     const scan = scanPairs(arrayPairSource(new Float32Array([3, 3, 3]), new Float32Array([1, 2, 3]), 1, 1));
     expect(scan.theta.std[0]).toBe(1);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { arrayPairSource } from '../../main/sbi/data.ts';
 import { createEstimator } from '../../main/sbi/estimator.ts';
-import { cosineStep, train } from '../../main/sbi/train.ts';
+import { cosineStep, train, warmupFactor } from '../../main/sbi/train.ts';
 import { Rng } from '../../main/sbi/rng.ts';
 import { linear } from '../../main/sbi/layers.ts';
 import { tanh } from '../../main/graph/index.ts';
@@ -170,6 +170,42 @@ describe('train', () => {
     await expect(train(small(), src, { ...opts, resumeFrom: constCkpt })).rejects.toThrow(/other settings/);
   });
 
+  it('warm-up: the step size rises linearly over the warm-up epochs, then follows the schedule', async () => {
+    expect(warmupFactor(0.25)).toBe(0.25);
+    expect(warmupFactor(3)).toBe(1);
+    const { theta, x } = linearData(600, 5);
+    const src = arrayPairSource(theta, x, 2, 2);
+    // The last step of each epoch closes it: warm-up progress (e + 1) / 2.5.
+    const constant = await train(small(), src, {
+      maxEpochs: 4,
+      learningRate: 3e-3,
+      seed: 4,
+      warmupEpochs: 2.5,
+    });
+    expect(constant.history.map((h) => h.learningRate! / 3e-3)).toEqual(
+      [0.4, 0.8, 1, 1].map((f) => expect.closeTo(f, 12)),
+    );
+    expect(constant.metadata.training.warmupEpochs).toBe(2.5);
+    const cosine = await train(small(), src, {
+      maxEpochs: 4,
+      learningRate: 3e-3,
+      seed: 4,
+      warmupEpochs: 2.5,
+      schedule: 'cosine',
+    });
+    cosine.history.forEach((h, e) =>
+      expect(
+        h.learningRate! / (cosineStep(3e-3, (e + 400 / 540) / 4) * Math.min(1, (e + 1) / 2.5)),
+      ).toBeCloseTo(1, 9),
+    );
+    const plain = await train(small(), src, { maxEpochs: 1, learningRate: 3e-3, seed: 4 });
+    expect(plain.metadata.training.warmupEpochs).toBeUndefined();
+    for (const bad of [-1, Infinity, NaN])
+      await expect(train(small(), src, { warmupEpochs: bad })).rejects.toThrow(
+        /warmupEpochs must be a finite number >= 0/,
+      );
+  });
+
   it('weight decay (AdamW) shrinks the weights and is recorded with the estimator', async () => {
     const { theta, x } = linearData(400, 3);
     const src = arrayPairSource(theta, x, 2, 2);
@@ -226,9 +262,40 @@ describe('train', () => {
       hiddenFeatures: 8,
       numTransforms: 2,
       embedding,
+      zScoreX: 'structured',
     });
     const run = await train(est, arrayPairSource(theta, x, 2, 2), { maxEpochs: 2 });
     expect(run.metadata.config.embedding).toBe('linear 2->3 tanh');
+    // Structured z-scoring: one mean and std for all of x, in the exported graphs too.
+    expect(run.metadata.config.zScoreX).toBe('structured');
+    const all = Array.from(x);
+    const mean = all.reduce((s, v) => s + v, 0) / all.length;
+    const std = Math.sqrt(all.reduce((s, v) => s + (v - mean) ** 2, 0) / (all.length - 1));
+    for (let d = 0; d < 2; d++) {
+      expect(run.metadata.zscoreX.mean[d]).toBeCloseTo(mean, 4);
+      expect(run.metadata.zscoreX.std[d]).toBeCloseTo(std, 4);
+    }
+    const independent = await train(
+      createEstimator({
+        kind: 'nsf',
+        thetaDim: 2,
+        xDim: 2,
+        hiddenFeatures: 8,
+        numTransforms: 2,
+        embedding,
+        zScoreX: 'independent',
+      }),
+      arrayPairSource(theta, x, 2, 2),
+      { maxEpochs: 1 },
+    );
+    expect(independent.metadata.config.zScoreX).toBeUndefined();
+    for (let d = 0; d < 2; d++) {
+      const column = all.filter((_, k) => k % 2 === d);
+      expect(independent.metadata.zscoreX.mean[d]).toBeCloseTo(column.reduce((s, v) => s + v, 0) / 400, 4);
+    }
+    expect(() =>
+      createEstimator({ kind: 'mdn', thetaDim: 2, xDim: 2, zScoreX: 'global' as 'structured' }),
+    ).toThrow(/zScoreX must be 'independent' or 'structured', got 'global'/);
     const post = await run.posterior();
     const s = await post.sample(new Float32Array([0.1, 0.2, -1, 1]), 10, { seed: 1 });
     expect(s.length).toBe(2 * 10 * 2);
