@@ -100,6 +100,7 @@ export const demoCommand: CliCommand = {
           kind: r.kind,
           trainingSeconds: r.trainingSeconds,
           epochs: r.epochs,
+          bestValidationLoss: r.bestValidationLoss,
           relativeWidth: Object.fromEntries(
             result.experiment.paramNames.map((n, j) => [n, r.relativeWidth[j]]),
           ),

@@ -36,20 +36,26 @@ import { restrictPrior, sampleRestricted, type RestrictionResult } from './restr
 import type { StoredRestriction } from './stored-restriction.ts';
 
 /**
- * Training simulations of the default budget: 240,000 (20,000 at first, 60,000 until 2026-11-29),
- * with 18 epochs (PIPELINE_MAX_EPOCHS). Simulation takes seconds; training dominates and costs rows
- * x epochs, and at the same cost more simulations and fewer epochs gave both estimators better
- * held-out log-probabilities, the learned one most (docs/pipeline.md).
+ * Training simulations of the default budget: 200,000 with 24 epochs (PIPELINE_MAX_EPOCHS; 20,000
+ * at first, 60,000 x 70 and 240,000 x 18 earlier on 2026-11-29). Simulation takes seconds; training
+ * dominates and costs rows x epochs. More simulations and fewer epochs first gave both estimators
+ * better held-out log-probabilities at the same cost; at 18 epochs, though, the learned estimator
+ * was still on its plateau with two of four seeds, and 24 epochs on 200,000 rows ended it with
+ * every seed (docs/pipeline.md).
  */
-export const DEFAULT_PIPELINE_SIMS = 240_000;
+export const DEFAULT_PIPELINE_SIMS = 200_000;
 
-/** Held-out observations compared in detail by default (see PipelineOptions.compareObservations). */
-export const DEFAULT_COMPARE_OBSERVATIONS = 100;
+/**
+ * Held-out observations compared in detail by default (see PipelineOptions.compareObservations):
+ * 300. With 100, the standard error of the paired trace-error difference (0.4-0.7 LSB) was as
+ * large as the difference itself; the comparison costs about 1.5 s per 100 observations.
+ */
+export const DEFAULT_COMPARE_OBSERVATIONS = 300;
 
 /** Budget and settings of a pipeline run (defaults in parentheses). */
 export interface PipelineOptions {
   experiment?: PipelineExperiment;
-  /** Simulations drawn from the restricted prior for training (DEFAULT_PIPELINE_SIMS, 240,000). */
+  /** Simulations drawn from the restricted prior for training (DEFAULT_PIPELINE_SIMS, 200,000). */
   sims?: number;
   /** Box-prior simulations for the restriction classifier (2.5 x sims, at most 50,000, at least 2,000). */
   initialSims?: number;
@@ -60,7 +66,7 @@ export interface PipelineOptions {
    */
   heldOut?: number;
   /**
-   * Held-out observations compared in detail, with posterior-predictive simulations (100). The
+   * Held-out observations compared in detail, with posterior-predictive simulations (300). The
    * estimators' differences in trace error are about a tenth of the trace error's spread between
    * observations, so with 20 (the earlier default) they were within the standard error.
    */

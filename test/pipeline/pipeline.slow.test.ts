@@ -10,7 +10,7 @@ import {
   type PipelineResult,
 } from '../../main/pipeline/pipeline.ts';
 import { compareOnObservation } from '../../main/pipeline/compare.ts';
-import { PIPELINE_LEARNING_RATE } from '../../main/pipeline/estimators.ts';
+import { PIPELINE_LEARNING_RATE, PIPELINE_WARMUP_EPOCHS } from '../../main/pipeline/estimators.ts';
 import { storePipelineResult } from '../../main/pipeline/persist.ts';
 import { openProject } from '../../main/store/index.ts';
 
@@ -49,11 +49,19 @@ describe('the paper pipeline on the emulator (tiny budget)', () => {
       expect(stages.has(s)).toBe(true);
     }
     expect(result.reports.map((r) => r.kind)).toEqual(['handcrafted', 'learned']);
-    // The default training: cosine schedule with the peak step of each summary kind, the learned
+    // The default training: one warm-up epoch, then the cosine schedule from the peak step of each summary kind, the learned
     // estimator on the full-resolution trace.
     expect(result.estimators.map((e) => e.training[0].metadata.training)).toMatchObject([
-      { schedule: 'cosine', learningRate: PIPELINE_LEARNING_RATE.handcrafted },
-      { schedule: 'cosine', learningRate: PIPELINE_LEARNING_RATE.learned },
+      {
+        schedule: 'cosine',
+        learningRate: PIPELINE_LEARNING_RATE.handcrafted,
+        warmupEpochs: PIPELINE_WARMUP_EPOCHS,
+      },
+      {
+        schedule: 'cosine',
+        learningRate: PIPELINE_LEARNING_RATE.learned,
+        warmupEpochs: PIPELINE_WARMUP_EPOCHS,
+      },
     ]);
     expect(result.estimators[1].features.learnedInput?.length).toBe(result.simulations.result.samples);
     expect(result.usefulAfter).toBeGreaterThan(0.8);
