@@ -57,3 +57,18 @@ export async function badInputAsUsage<T>(fn: () => Promise<T>): Promise<T> {
     throw err;
   }
 }
+
+/** The `--warmup N` option of the training commands (train.ts `warmupEpochs`). */
+export const warmupOption = {
+  type: 'number',
+  default: 0,
+  description: 'raise the step size linearly from near zero over the first N epochs',
+} as const;
+
+/** The checked `--warmup` value. @throws UsageError for a negative or non-finite value. */
+export function warmupEpochsArg(value: unknown): number {
+  const w = value as number;
+  if (!(w >= 0) || !Number.isFinite(w))
+    throw new UsageError(`--warmup must be a number of epochs >= 0, got ${w}`);
+  return w;
+}

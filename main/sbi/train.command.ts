@@ -5,7 +5,7 @@ import { arrayPairSource } from './data.ts';
 import { createEstimator } from './estimator.ts';
 import { ESTIMATOR_KINDS, type EstimatorKind } from './contract.ts';
 import { train } from './train.ts';
-import { badInputAsUsage, numberList, readMatrix } from './cli-io.ts';
+import { badInputAsUsage, numberList, readMatrix, warmupEpochsArg, warmupOption } from './cli-io.ts';
 import { projectOption, withProjectOption } from '../store/project-option.ts';
 
 /** `adexwb train`: train a posterior estimator on (theta, x) arrays and save it as ONNX. */
@@ -33,11 +33,7 @@ export const trainCommand: CliCommand = {
       choices: ['constant', 'cosine'],
       description: 'step-size schedule; cosine decays it to a hundredth over --epochs (which it needs)',
     },
-    warmup: {
-      type: 'number',
-      default: 0,
-      description: 'raise the step size linearly from near zero over the first N epochs',
-    },
+    warmup: warmupOption,
     seed: { type: 'integer', default: 0, description: 'seed of weights, split and shuffling' },
     low: {
       type: 'string',
@@ -62,9 +58,7 @@ export const trainCommand: CliCommand = {
           '--schedule cosine needs --epochs N: it lowers the step size over that many epochs',
         );
       if (args.resume && !args.checkpoint) throw new UsageError('--resume needs --checkpoint FILE');
-      const warmup = args.warmup as number;
-      if (!(warmup >= 0) || !Number.isFinite(warmup))
-        throw new UsageError(`--warmup must be a number of epochs >= 0, got ${warmup}`);
+      const warmup = warmupEpochsArg(args.warmup);
       const theta = readMatrix(args.theta as string, '--theta');
       const x = readMatrix(args.x as string, '--x');
       if (theta.rows !== x.rows) {

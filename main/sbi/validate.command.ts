@@ -6,7 +6,7 @@ import { ESTIMATOR_KINDS, type EstimatorKind } from './contract.ts';
 import { train } from './train.ts';
 import { Rng } from './rng.ts';
 import { defaultReferenceRoot, getTask, loadReference, TASK_NAMES, type TaskName } from './tasks.ts';
-import { badInputAsUsage } from './cli-io.ts';
+import { badInputAsUsage, warmupEpochsArg, warmupOption } from './cli-io.ts';
 
 /** Result of a validation run on one sbibm task. */
 export interface ValidationResult {
@@ -37,6 +37,8 @@ export async function validateOnTask(opts: {
   fineTuneRounds?: number;
   /** Step-size schedule (train.ts); `cosine` needs `maxEpochs`. */
   schedule?: 'constant' | 'cosine';
+  /** Linear step-size warm-up in epochs (train.ts). */
+  warmupEpochs?: number;
   signal?: AbortSignal;
   onInfo?: (line: string) => void;
 }): Promise<ValidationResult> {
@@ -56,6 +58,7 @@ export async function validateOnTask(opts: {
     maxEpochs: opts.maxEpochs,
     fineTuneRounds: opts.fineTuneRounds,
     schedule: opts.schedule,
+    warmupEpochs: opts.warmupEpochs,
     signal: opts.signal,
     onProgress: (e) =>
       e.epoch % 10 === 0 &&
@@ -124,6 +127,7 @@ export const validateCommand: CliCommand = {
       choices: ['constant', 'cosine'],
       description: 'step-size schedule; cosine decays it to a hundredth over --epochs (which it needs)',
     },
+    warmup: warmupOption,
     seed: { type: 'integer', default: 0, description: 'seed of simulation, training and sampling' },
   },
   run: (args, io) =>
@@ -134,6 +138,7 @@ export const validateCommand: CliCommand = {
           '--schedule cosine needs --epochs N: it lowers the step size over that many epochs',
         );
       if (sims < 20) throw new UsageError(`--sims must be at least 20, got ${sims}`);
+      const warmupEpochs = warmupEpochsArg(args.warmup);
       const obs = (args.observations as string[] | undefined)?.map((s) => {
         const v = Number(s);
         if (!Number.isInteger(v) || v < 1 || v > 10)
@@ -152,6 +157,7 @@ export const validateCommand: CliCommand = {
           maxEpochs: args.epochs as number | undefined,
           fineTuneRounds: args['fine-tune'] as number,
           schedule: args.schedule as 'constant' | 'cosine',
+          warmupEpochs,
           seed: args.seed as number,
           signal: io.signal,
           onInfo: (l) => io.info(l),

@@ -111,5 +111,7 @@ describe('adexwb train / sample / logprob', () => {
       2,
     );
     expect(stderr).toMatch(/reference observation not found/);
+    expect(await main(['validate', '--task', 'two_moons', '--sims', '100', '--warmup=-0.5'])).toBe(2);
+    expect(stderr).toMatch(/adexwb validate: --warmup must be a number of epochs >= 0, got -0.5/);
   });
 });
