@@ -255,16 +255,17 @@ describe('train', () => {
       build: (p: Parameters<typeof linear>[0], xz: Parameters<typeof tanh>[0]) =>
         tanh(linear(p, 'embed', 2, 3)(xz)),
     };
-    const est = createEstimator({
-      kind: 'nsf',
-      thetaDim: 2,
-      xDim: 2,
-      hiddenFeatures: 8,
-      numTransforms: 2,
-      embedding,
-      zScoreX: 'structured',
-    });
-    const run = await train(est, arrayPairSource(theta, x, 2, 2), { maxEpochs: 2 });
+    const embedded = (zScoreX?: 'structured') =>
+      createEstimator({
+        kind: 'nsf',
+        thetaDim: 2,
+        xDim: 2,
+        hiddenFeatures: 8,
+        numTransforms: 2,
+        embedding,
+        zScoreX,
+      });
+    const run = await train(embedded('structured'), arrayPairSource(theta, x, 2, 2), { maxEpochs: 2 });
     expect(run.metadata.config.embedding).toBe('linear 2->3 tanh');
     // Structured z-scoring: one mean and std for all of x, in the exported graphs too.
     expect(run.metadata.config.zScoreX).toBe('structured');
@@ -275,19 +276,8 @@ describe('train', () => {
       expect(run.metadata.zscoreX.mean[d]).toBeCloseTo(mean, 4);
       expect(run.metadata.zscoreX.std[d]).toBeCloseTo(std, 4);
     }
-    const independent = await train(
-      createEstimator({
-        kind: 'nsf',
-        thetaDim: 2,
-        xDim: 2,
-        hiddenFeatures: 8,
-        numTransforms: 2,
-        embedding,
-        zScoreX: 'independent',
-      }),
-      arrayPairSource(theta, x, 2, 2),
-      { maxEpochs: 1 },
-    );
+    // The default, with an embedding too: each dimension by its own mean and std.
+    const independent = await train(embedded(), arrayPairSource(theta, x, 2, 2), { maxEpochs: 1 });
     expect(independent.metadata.config.zScoreX).toBeUndefined();
     for (let d = 0; d < 2; d++) {
       const column = all.filter((_, k) => k % 2 === d);
