@@ -14,7 +14,6 @@ import { matmul, sum } from '../../graph/ops-nn.ts';
 import { concat, fullLike, gather, reshape, slice, transpose, unsqueeze } from '../../graph/ops-shape.ts';
 import {
   inversePermutation,
-  linear,
   linearParams,
   smallInit,
   standardNormalLogProb,
@@ -22,6 +21,7 @@ import {
 } from '../layers.ts';
 import type { DensityModel, ModelSizes } from './model.ts';
 import {
+  BOUNDARY_RAW_DERIVATIVE,
   splineForward,
   splineInverse,
   splineParamCount,
@@ -65,14 +65,14 @@ function buildCoupling(p: ParameterSet, name: string, t: number, s: ModelSizes):
     identity.length > 0
       ? linearParams(p, `${name}.in`, identity.length, h, { init: kaimingUniform(nIn) })
       : null;
-  const ctxLin = linear(p, `${name}.in_ctx`, s.contextDim, h, {
+  const ctxLin = linearParams(p, `${name}.in_ctx`, s.contextDim, h, {
     init: kaimingUniform(nIn),
     noBias: inLin !== null,
   });
   const blocks = [0, 1].map((b) => ({
     l0: linearParams(p, `${name}.block${b}.0`, h, h),
     l1: linearParams(p, `${name}.block${b}.1`, h, h, { init: smallInit }),
-    gate: linear(p, `${name}.block${b}.ctx`, s.contextDim, h),
+    gate: linearParams(p, `${name}.block${b}.ctx`, s.contextDim, h),
   }));
   const pc = splineParamCount(s.numBins);
   const nt = transformed.length;
@@ -86,9 +86,9 @@ function buildCoupling(p: ParameterSet, name: string, t: number, s: ModelSizes):
   );
   /** One parameter: the spline depends on the context alone ([B, H, 1] throughout). */
   const netTNoIdentity = (ctx: Tensor): SplineParts => {
-    let a = perObservation(ctxLin(ctx));
+    let a = perObservation(ctxLin.apply(ctx));
     for (const b of blocks) {
-      const gate = perObservation(sigmoid(b.gate(ctx)));
+      const gate = perObservation(sigmoid(b.gate.apply(ctx)));
       const u = relu(linearT(b.l0, relu(a)));
       a = add(a, mul(linearT(b.l1, u), gate));
     }
@@ -104,11 +104,11 @@ function buildCoupling(p: ParameterSet, name: string, t: number, s: ModelSizes):
     identity,
     transformed,
     net(xi, ctx) {
-      let a = ctxLin(ctx);
+      let a = ctxLin.apply(ctx);
       if (inLin && xi) a = add(inLin.apply(xi), a);
       for (const b of blocks) {
         const r = b.l1.apply(relu(b.l0.apply(relu(a))));
-        a = add(a, mul(r, sigmoid(b.gate(ctx))));
+        a = add(a, mul(r, sigmoid(b.gate.apply(ctx))));
       }
       const out = mul(outLin.apply(a), rawScaleRow);
       return reshape(out, [...out.shape.slice(0, -1).map(() => 0), nt, pc]);
@@ -117,51 +117,57 @@ function buildCoupling(p: ParameterSet, name: string, t: number, s: ModelSizes):
       if (!inLin || !xi) return netTNoIdentity(ctx);
       // Every bias rides on a constant row of ones: xi carries it as its last row (the sampler
       // keeps one below the coordinates), each matrix gets the bias as an extra column and passes
-      // the ones on by an extra row [0 ... 0 1] (ReLU keeps them), and the gated product adds a
-      // zero row. So the network is products only, with no full-size bias Add after each; the
-      // per-observation context term and gates are columns and rows of small [B, H + 1, .]
+      // the ones on by an extra row [0 ... 0 1] (ReLU keeps them), and the gated product has a
+      // zero row there. So the network is products only, with no full-size bias Add after each.
+      // The per-observation parts (the context term of the first matrix, the gates) are columns
+      // [B, H + 1, 1] from the context as a column [B, E, 1], which scale or add to constant
       // matrices. Same function as net(), in feature-major layout.
-      const ctxCol = perObservation(ctxLin(ctx)); // [B, H, 1]
-      const zerosB = mul(slice(ctxCol, 1, 0, 1), 0); // [B, 1, 1]
+      const g = p.graph;
+      const ctxT = transpose(ctx, [0, 2, 1]); // [B, E, 1]
       const lastRow = (cols: number, value: number) =>
-        p.graph.constant(
+        g.constant(
           Array.from({ length: cols }, (_, j) => (j === cols - 1 ? value : 0)),
           [1, cols],
         );
       const column = (v: Tensor) => reshape(v, [v.shape[0], 1]);
+      // [in, H] weight -> [H + 1, in] with a zero row below (the ones row gets no contribution).
+      const withZeroRow = (w: Tensor) => concat([transpose(w), fullLike(slice(transpose(w), 0, 0, 1), 0)], 0);
       const ni = identity.length;
-      const inTop = concat(
-        [add(transpose(inLin.weight), zerosB), inLin.bias ? add(ctxCol, column(inLin.bias)) : ctxCol],
-        2,
-      ); // [B, H, ni + 1]
-      let a = matmul(concat([inTop, add(lastRow(ni + 1, 1), zerosB)], 1), xi); // [B, H + 1, N]
+      // [[W_in^T | b_in + C c]; [0 ... 0 1]]: the constant part plus the context column in the last column.
+      const inConst = concat(
+        [concat([transpose(inLin.weight), column(inLin.bias!)], 1), lastRow(ni + 1, 1)],
+        0,
+      ); // [H + 1, ni + 1]
+      const ctxColumn = matmul(withZeroRow(ctxLin.weight), ctxT); // [B, H + 1, 1]
+      let a = matmul(add(inConst, mul(ctxColumn, lastRow(ni + 1, 1))), xi); // [B, H + 1, N]
       for (const b of blocks) {
-        const gate = perObservation(sigmoid(b.gate(ctx))); // [B, H, 1]
+        // The gate as a column [B, H + 1, 1] (its last entry scales the zero row).
+        const gate = sigmoid(
+          add(
+            matmul(withZeroRow(b.gate.weight), ctxT),
+            column(concat([b.gate.bias!, g.constant([0], [1])], 0)),
+          ),
+        );
         const w0 = concat([concat([transpose(b.l0.weight), column(b.l0.bias!)], 1), lastRow(h + 1, 1)], 0); // [H + 1, H + 1]
         const u = relu(matmul(w0, relu(a)));
-        const g1 = concat(
-          [
-            concat([mul(transpose(b.l1.weight), gate), mul(column(b.l1.bias!), gate)], 2),
-            add(lastRow(h + 1, 0), zerosB),
-          ],
-          1,
-        ); // [B, H + 1, H + 1]
-        a = add(a, matmul(g1, u));
+        const w1 = concat([concat([transpose(b.l1.weight), column(b.l1.bias!)], 1), lastRow(h + 1, 0)], 0); // [H + 1, H + 1]
+        a = add(a, matmul(mul(w1, gate), u));
       }
       // The raw-parameter scale is folded into the output layer's weights and bias (constants).
-      // Its rows, with a zero row appended (index nt * P), are gathered into one matrix per kind of
-      // spline parameter, the derivatives with a zero row at both ends of each dimension's K - 1:
-      // the products then give the parts splineInverse takes, with no Split and no padding
+      // Its rows, with a row for the boundary knots appended (index nt * P: the constant
+      // BOUNDARY_RAW_DERIVATIVE on the row of ones), are gathered into one matrix per kind of
+      // spline parameter, the derivatives with the boundary row at both ends of each dimension's
+      // K - 1: the products then give the parts splineInverse takes, with no Split and no padding
       // Concat over the samples. All of it is constant and folded when the session loads.
       const out = concat(
         [
           concat([transpose(mul(outLin.weight, rawScaleRow)), column(mul(outLin.bias!, rawScaleRow))], 1),
-          p.graph.constant(new Array<number>(h + 1).fill(0), [1, h + 1]),
+          lastRow(h + 1, BOUNDARY_RAW_DERIVATIVE),
         ],
         0,
       ); // [nt * P + 1, H + 1]
       const k = s.numBins;
-      const zero = nt * pc;
+      const end = nt * pc;
       const rows = (perDim: (i: number) => number[]) => {
         const index = Array.from({ length: nt }, (_, i) => perDim(i)).flat();
         return gather(out, p.graph.constant(index, [index.length], 'int64'), 0);
@@ -179,7 +185,7 @@ function buildCoupling(p: ParameterSet, name: string, t: number, s: ModelSizes):
           k,
         ),
         derivatives: part(
-          rows((i) => [zero, ...range(i * pc + 2 * k, k - 1), zero]),
+          rows((i) => [end, ...range(i * pc + 2 * k, k - 1), end]),
           k + 1,
         ),
       };
@@ -194,20 +200,18 @@ export function buildNsf(p: ParameterSet, s: ModelSizes): DensityModel {
   const layers = Array.from({ length: s.numTransforms }, (_, t) => {
     const c = buildCoupling(p, `nsf${t}`, t, s);
     const order = [...c.identity, ...c.transformed];
-    // The sampler's layout has a row of ones below the D coordinates (index D), which the
-    // identity part carries along for netT's biases.
-    const orderT = [...c.identity, s.thetaDim, ...c.transformed];
     return {
       c,
       idI: c.identity.length ? g.constant(c.identity, [c.identity.length], 'int64') : null,
       idT: g.constant(c.transformed, [c.transformed.length], 'int64'),
       back: g.constant(inversePermutation(order), [order.length], 'int64'),
-      idIT: c.identity.length
-        ? g.constant([...c.identity, s.thetaDim], [c.identity.length + 1], 'int64')
-        : null,
-      backT: g.constant(inversePermutation(orderT), [orderT.length], 'int64'),
     };
   });
+  for (let t = 1; t < layers.length && s.thetaDim > 1; t++) {
+    const [a, b] = [layers[t - 1].c, layers[t].c];
+    if (a.identity.join() !== b.transformed.join() || a.transformed.join() !== b.identity.join())
+      throw new RangeError(`NSF: the masks of transforms ${t - 1} and ${t} do not alternate`);
+  }
   // Identity and transformed parts back in coordinate order along `axis`.
   const join = (l: (typeof layers)[number], xi: Tensor | null, xt: Tensor, axis: number): Tensor =>
     xi ? gather(concat([xi, xt], axis), l.back, axis) : xt;
@@ -245,14 +249,23 @@ export function buildNsf(p: ParameterSet, s: ModelSizes): DensityModel {
         }
         return transpose(y, [0, 2, 1]);
       }
-      y = concat([y, fullLike(slice(y, 1, 0, 1), 1)], 1); // [B, D + 1, N], row D all ones
+      // The masks alternate: each transform's identity part is the next one's transformed part
+      // and the other way round, so going backwards the spline's output becomes the identity
+      // part (with the row of ones below it that netT's biases ride on) and the identity rows
+      // become the part to invert: no gathers between transforms.
+      const ones = fullLike(slice(y, 1, 0, 1), 1); // [B, 1, N]
+      const last = layers[layers.length - 1];
+      let yi = concat([gather(y, last.idI!, 1), ones], 1); // [B, |identity| + 1, N]
+      let yt = gather(y, last.idT, 1);
       for (let t = layers.length - 1; t >= 0; t--) {
         const l = layers[t];
-        const yi = gather(y, l.idIT!, 1);
-        const v = splineInverse(gather(y, l.idT, 1), l.c.netT(yi, ctx), k, s.tailBound, -2);
-        y = gather(concat([yi, v], 1), l.backT, 1);
+        const v = splineInverse(yt, l.c.netT(yi, ctx), k, s.tailBound, -2);
+        const xi = slice(yi, 1, 0, l.c.identity.length);
+        if (t === 0) return transpose(join(l, xi, v, 1), [0, 2, 1]);
+        yi = concat([v, ones], 1);
+        yt = xi;
       }
-      return transpose(slice(y, 1, 0, d), [0, 2, 1]);
+      throw new RangeError('NSF: no transforms');
     },
   };
 }

@@ -10,19 +10,19 @@
  */
 import type { Tensor } from '../../graph/tensor.ts';
 import {
+  abs,
   add,
   and,
   cast,
   clip,
   div,
-  equal,
   exp,
   greaterEqual,
   lessEqual,
   log,
   maximum,
+  minimum,
   mul,
-  neg,
   softplus,
   softplusStable,
   sqrt,
@@ -128,24 +128,36 @@ export function splineForward(
 }
 
 /**
- * Exclusive cumulative sums of `e` along the bin axis `ax` (-1 or -2) with the total appended:
- * K + 1 values, c_0 = 0 and c_K = the sum of all K. One product with a constant 0/1 triangle, which
- * onnxruntime runs faster than a CumSum and a separate ReduceSum over a non-last axis.
+ * Exclusive cumulative sums of `e` along the bin axis `ax` (-1 or -2), each plus (m / (1 - K m)) k
+ * times the total: K + 1 values g_k = c_k + r k c_K with c_k the sum of the first k bins and
+ * r = m / (1 - K m), so g_0 = 0 and g_K = c_K / (1 - K m). For the softmax-with-minimum layout
+ * these are the knots up to one factor per spline: knot_k = 2B g_k / g_K - B. One product with a
+ * constant matrix, which onnxruntime runs faster than a CumSum and a ReduceSum over a non-last axis.
  */
-function cumulativeWithTotal(e: Tensor, bins: number, ax: number): Tensor {
-  // tri[i][k] = 1 where k < i: row i of the product is the sum of the first i bins.
-  const tri = Array.from({ length: (bins + 1) * bins }, (_, j) => (j % bins < Math.floor(j / bins) ? 1 : 0));
-  if (ax === -2) return matmul(e.graph.constant(tri, [bins + 1, bins], e.dtype), e);
-  const triT = Array.from({ length: bins * (bins + 1) }, (_, j) =>
-    Math.floor(j / (bins + 1)) < j % (bins + 1) ? 1 : 0,
+function knotSums(e: Tensor, bins: number, ax: number): Tensor {
+  const r = MIN_BIN / (1 - MIN_BIN * bins);
+  // m[k][j] = [j < k] + r k: row k of the product is g_k.
+  const m = (k: number, j: number) => (j < k ? 1 : 0) + r * k;
+  if (ax === -2) {
+    const values = Array.from({ length: (bins + 1) * bins }, (_, i) => m(Math.floor(i / bins), i % bins));
+    return matmul(e.graph.constant(values, [bins + 1, bins], e.dtype), e);
+  }
+  const values = Array.from({ length: bins * (bins + 1) }, (_, i) =>
+    m(i % (bins + 1), Math.floor(i / (bins + 1))),
   );
-  return matmul(e, e.graph.constant(triT, [bins, bins + 1], e.dtype));
+  return matmul(e, e.graph.constant(values, [bins, bins + 1], e.dtype));
 }
 
 /**
+ * Raw value of the boundary knots' derivative: softplus(BOUNDARY_RAW_DERIVATIVE) + 1e-3 = 1, the
+ * slope of the identity tails.
+ */
+export const BOUNDARY_RAW_DERIVATIVE = Math.log(Math.expm1(1 - MIN_DERIVATIVE));
+
+/**
  * A spline's raw parameters by kind, each on the bin axis: K widths, K heights, and the K - 1
- * interior knot derivatives with a zero at both ends (K + 1 values; the ends stand for the
- * boundary knots, whose derivative is 1 whatever the value).
+ * interior knot derivatives with {@link BOUNDARY_RAW_DERIVATIVE} at both ends (K + 1 values, one
+ * per knot).
  */
 export interface SplineParts {
   widths: Tensor;
@@ -156,7 +168,7 @@ export interface SplineParts {
 /** Split 3K - 1 raw parameters on axis `ax` into {@link SplineParts}. */
 export function splitSplineParams(raw: Tensor, bins: number, ax: number): SplineParts {
   const [widths, heights, ud] = split(raw, ax, [bins, bins, bins - 1]);
-  const pad = fullLike(slice(ud, ax, 0, 1), 0);
+  const pad = fullLike(slice(ud, ax, 0, 1), BOUNDARY_RAW_DERIVATIVE);
   return { widths, heights, derivatives: concat([pad, ud, pad], ax) };
 }
 
@@ -167,13 +179,12 @@ export function splitSplineParams(raw: Tensor, bins: number, ax: number): Spline
  * {@link splitSplineParams}). The bin axis is `ax`: -1 (y [...], parts [..., K]) or -2 for
  * feature-major samplers (y [..., N], parts [..., K, N]).
  *
- * Only the search for the bin needs all K bins, and only their height knots. With e = exp(u - max u)
- * and c the exclusive cumulative sums of e (c_K their total), the knot k of a softmax-with-minimum
- * layout is 2B ((1 - K m) c_k / c_K + m k) - B, the same function as softmax, affine map and
- * cumulative sum. So the heights need their K + 1 knots once; the widths need only exp and the
- * cumulative product, and their two knots at the selected bin are gathered before any arithmetic.
- * The bin's index is the number of interior height knots at or below y. The two knot derivatives
- * (softplus of the raw values, 1 at the interval's ends) are computed for that bin only.
+ * Only the search for the bin needs all K bins, and only their heights. With e = exp(u - max u),
+ * the knot sums g of {@link knotSums} (one product) give every knot as 2B g_k / g_K - B. The bin's
+ * index is the number of interior height knots at or below y, counted in the sums' own scale
+ * (g_k <= (y + B) g_K / 2B), so no full-size tensor is scaled. The bin's two width sums, two height
+ * sums and two raw knot derivatives are gathered as pairs (one GatherElements each), and the
+ * rational quadratic is solved on those alone.
  */
 export function splineInverse(
   y: Tensor,
@@ -184,51 +195,50 @@ export function splineInverse(
 ): Tensor {
   if (ax !== -1 && ax !== -2) throw new RangeError(`splineInverse: bin axis must be -1 or -2, got ${ax}`);
   const { widths: uw, heights: uh, derivatives: udp } = parts;
-  const span = 2 * bound * (1 - MIN_BIN * bins);
-  const step = 2 * bound * MIN_BIN;
-  const cumulative = (u: Tensor) => cumulativeWithTotal(exp(sub(u, max(u, [ax], true))), bins, ax);
-  const cw = cumulative(uw);
-  const ch = cumulative(uh);
-  // The scale span / c_K per spline ([..., 1, N]), then knots = c_k * scale + (step k - B).
-  const scaleOf = (c: Tensor) => div(span, slice(c, ax, bins, bins + 1));
-  const scaleW = scaleOf(cw);
-  const scaleH = scaleOf(ch);
-  const ramp = (from: number, to: number) => {
-    const values = Array.from({ length: to - from }, (_, k) => step * (from + k) - bound);
-    return y.graph.constant(values, ax === -2 ? [to - from, 1] : [to - from], y.dtype);
-  };
-  // Everything below keeps the bin axis with length 1 ([..., 1, N] for feature-major samplers), so
-  // the gathered values need no squeeze; only the result loses it.
+  const g = y.graph;
+  const sums = (u: Tensor) => knotSums(exp(sub(u, max(u, [ax], true))), bins, ax);
+  const gw = sums(uw);
+  const gh = sums(uh);
+  // A constant along the bin axis ([n, 1] for feature-major layouts, [n] otherwise).
+  const alongBins = (values: number[], dtype = y.dtype) =>
+    g.constant(values, ax === -2 ? [values.length, 1] : [values.length], dtype);
+  // Everything below keeps the bin axis with length 1 or 2 ([..., 1, N] for feature-major
+  // samplers), so the gathered values need no squeeze; only the result loses it.
   const yK = unsqueeze(y, [ax]);
-  const inside = and(greaterEqual(yK, -bound), lessEqual(yK, bound));
+  const inside = lessEqual(abs(yK), bound);
   const yc = clip(yK, -bound, bound);
-  const interior = add(mul(slice(ch, ax, 1, bins), scaleH), ramp(1, bins));
-  const index =
-    bins === 1
-      ? cast(mul(yc, 0), 'int64')
-      : cast(sum(cast(greaterEqual(yc, interior), y.dtype), [ax], true), 'int64');
-  const next = add(index, 1);
-  const at = (a: Tensor, ix: Tensor) => gatherElements(a, ix, ax);
-  const indexF = cast(index, y.dtype);
-  // Knot position from its cumulative sum, scale and index: c * scale + step * k - B.
-  const knot = (c: Tensor, scale: Tensor, k: Tensor) => add(mul(c, scale), sub(mul(k, step), bound));
-  const x0 = knot(at(cw, index), scaleW, indexF);
-  const w = add(mul(sub(at(cw, next), at(cw, index)), scaleW), step);
-  const y0 = knot(at(ch, index), scaleH, indexF);
-  const h = add(mul(sub(at(ch, next), at(ch, index)), scaleH), step);
-  // Knot k (0..K) has derivative 1 at k = 0 and k = K, softplus(ud[k - 1]) + min otherwise; the
-  // raw derivatives are padded at both ends so knots k and k + 1 of bin k are entries k and k + 1.
-  const derivative = (k: Tensor, isEnd: Tensor) =>
-    where(isEnd, 1, add(softplusStable(at(udp, k)), MIN_DERIVATIVE));
-  const d0 = derivative(index, equal(index, 0));
-  const d1 = derivative(next, equal(index, bins - 1));
+  const totalH = slice(gh, ax, bins, bins + 1);
+  const level = mul(add(yc, bound), div(totalH, 2 * bound));
+  // Sums at or below the level, knot 0 included (always) and knot K only at y = B, where min()
+  // keeps the last bin: a product with a row of ones counts them.
+  const below = cast(greaterEqual(level, gh), y.dtype);
+  const count =
+    ax === -2
+      ? matmul(g.constant(new Array<number>(bins + 1).fill(1), [1, bins + 1], y.dtype), below)
+      : sum(below, [ax], true);
+  // The bin's two knots (index, index + 1), as a pair on the bin axis.
+  const pair = cast(add(minimum(count, bins), alongBins([-1, 0])), 'int64');
+  const knotPair = (sumsOf: Tensor) => {
+    const scale = div(2 * bound, slice(sumsOf, ax, bins, bins + 1));
+    const k = sub(mul(gatherElements(sumsOf, pair, ax), scale), bound);
+    const left = slice(k, ax, 0, 1);
+    return { left, size: sub(slice(k, ax, 1, 2), left) };
+  };
+  const { left: x0, size: w } = knotPair(gw);
+  const { left: y0, size: h } = knotPair(gh);
+  const d = add(softplusStable(gatherElements(udp, pair, ax)), MIN_DERIVATIVE);
+  const d0 = slice(d, ax, 0, 1);
+  const d1 = slice(d, ax, 1, 2);
+  // The root a t^2 + b t + c = 0 with c = -s dy, in the stable form 2c / (-b - sqrt(b^2 - 4ac)),
+  // written with sdy = s dy = -c.
   const s = div(h, w);
   const dy = sub(yc, y0);
+  const sdy = mul(s, dy);
   const c2 = sub(add(d1, d0), mul(s, 2));
-  const a = add(mul(h, sub(s, d0)), mul(dy, c2));
-  const b = sub(mul(h, d0), mul(dy, c2));
-  const c = neg(mul(s, dy));
-  const disc = maximum(sub(square(b), mul(mul(a, c), 4)), 0);
-  const t = clip(div(mul(c, 2), sub(neg(b), sqrt(disc))), 0, 1);
+  const dyc2 = mul(dy, c2);
+  const a = add(mul(h, sub(s, d0)), dyc2);
+  const b = sub(mul(h, d0), dyc2);
+  const disc = maximum(add(square(b), mul(a, mul(sdy, 4))), 0);
+  const t = clip(div(mul(sdy, 2), add(b, sqrt(disc))), 0, 1);
   return squeeze(where(inside, add(mul(t, w), x0), yK), [ax]);
 }
