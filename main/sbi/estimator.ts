@@ -152,8 +152,9 @@ export function estimatorConfig(est: Estimator): Record<string, unknown> {
   if (est.kind === 'nsf')
     return { ...common, numTransforms: s.numTransforms, numBins: s.numBins, tailBound: s.tailBound };
   // layout 2: one context layer for all transforms, permutations folded into the MADE degrees,
-  // masked weights stored as zeros (checkpoints of the earlier layout do not resume into it).
-  return { ...common, numTransforms: s.numTransforms, permutationSeed: s.permutationSeed, layout: 2 };
+  // masked weights stored as zeros; layout 3 adds the shift's linear term in the context
+  // (checkpoints of an earlier layout do not resume into it).
+  return { ...common, numTransforms: s.numTransforms, permutationSeed: s.permutationSeed, layout: 3 };
 }
 
 interface Core {

@@ -117,12 +117,15 @@ describe('train', () => {
   );
 
   it('resumes inside a fine-tuning round exactly as if never stopped', async () => {
-    const { theta, x } = linearData(600, 9);
+    // Data and seed for which the fine-tuning round lasts several epochs (here epochs 20 to 25), so the
+    // stop falls inside it.
+    const { theta, x } = linearData(600, 1);
     const src = arrayPairSource(theta, x, 2, 2);
-    const opts = { maxEpochs: 60, stopAfterEpochs: 1, learningRate: 3e-3, fineTuneRounds: 1, seed: 2 };
+    const opts = { maxEpochs: 60, stopAfterEpochs: 1, learningRate: 3e-3, fineTuneRounds: 1, seed: 1 };
     const full = await train(small(), src, opts);
     const firstFine = full.history.findIndex((h) => h.learningRate! < 3e-3);
     expect(firstFine).toBeGreaterThan(0);
+    expect(full.epochs).toBeGreaterThan(firstFine + 2);
     expect(full.stopReason).toBe('converged');
     const ckpt = join(dir, 'fine.ckpt');
     const part = await train(small(), src, { ...opts, maxEpochs: firstFine + 1, checkpointPath: ckpt });
