@@ -36,7 +36,7 @@ import type { Tensor } from '../../graph/tensor.ts';
 import type { ParameterSet } from '../../graph/params.ts';
 import { add, div, log, mul, softplus, softplusStable, sub, tanh } from '../../graph/ops-elementwise.ts';
 import { matmul, sum } from '../../graph/ops-nn.ts';
-import { concat, gather, reshape, slice, split, transpose } from '../../graph/ops-shape.ts';
+import { concat, fullLike, gather, reshape, slice, split, transpose } from '../../graph/ops-shape.ts';
 import { Rng } from '../rng.ts';
 import { linearParams, permutation } from '../layers.ts';
 import { constantInit } from '../../graph/init.ts';
@@ -132,7 +132,7 @@ function invertMade(m: Made, y: Tensor, ctxBias: Tensor, ctxShift: Tensor): Tens
   const wIn0 = matmul(m.w.in, m.w.b0);
   const bias0 = add(matmul(transpose(m.w.b0), ctxBias), column(m.b.b0));
   // The output layer's bias per observation [B, 2D, 1]: the shift rows get the context's term.
-  const biasOut = add(column(m.b.out), concat([mul(ctxShift, 0), ctxShift], 1));
+  const biasOut = add(column(m.b.out), concat([fullLike(ctxShift, 0), ctxShift], 1));
   let known: Tensor | null = null; // u of the coordinates of degree 1..k, in degree order [B, k, N]
   // Activations of the two tanh layers' units computed so far, in the order `done` ([B, |done|, N]).
   const done: number[] = [];

@@ -130,14 +130,15 @@ function buildCoupling(p: ParameterSet, name: string, t: number, s: ModelSizes):
           [1, cols],
         );
       const column = (v: Tensor) => reshape(v, [v.shape[0], 1]);
+      // Layer (w [in, out], b [out]) as the matrix [[w^T | b]; [0 ... 0 ones]] [out + 1, in + 1]:
+      // it maps [x; 1] to [w^T x + b; ones] (ones = 0 gives a zero last row).
+      const augmented = (w: Tensor, b: Tensor, ones: number) =>
+        concat([concat([transpose(w), column(b)], 1), lastRow(w.shape[0] + 1, ones)], 0);
       // [in, H] weight -> [H + 1, in] with a zero row below (the ones row gets no contribution).
       const withZeroRow = (w: Tensor) => concat([transpose(w), fullLike(slice(transpose(w), 0, 0, 1), 0)], 0);
       const ni = identity.length;
       // [[W_in^T | b_in + C c]; [0 ... 0 1]]: the constant part plus the context column in the last column.
-      const inConst = concat(
-        [concat([transpose(inLin.weight), column(inLin.bias!)], 1), lastRow(ni + 1, 1)],
-        0,
-      ); // [H + 1, ni + 1]
+      const inConst = augmented(inLin.weight, inLin.bias!, 1); // [H + 1, ni + 1]
       const ctxColumn = matmul(withZeroRow(ctxLin.weight), ctxT); // [B, H + 1, 1]
       let a = matmul(add(inConst, mul(ctxColumn, lastRow(ni + 1, 1))), xi); // [B, H + 1, N]
       for (const b of blocks) {
@@ -148,10 +149,8 @@ function buildCoupling(p: ParameterSet, name: string, t: number, s: ModelSizes):
             column(concat([b.gate.bias!, g.constant([0], [1])], 0)),
           ),
         );
-        const w0 = concat([concat([transpose(b.l0.weight), column(b.l0.bias!)], 1), lastRow(h + 1, 1)], 0); // [H + 1, H + 1]
-        const u = relu(matmul(w0, relu(a)));
-        const w1 = concat([concat([transpose(b.l1.weight), column(b.l1.bias!)], 1), lastRow(h + 1, 0)], 0); // [H + 1, H + 1]
-        a = add(a, matmul(mul(w1, gate), u));
+        const u = relu(matmul(augmented(b.l0.weight, b.l0.bias!, 1), relu(a)));
+        a = add(a, matmul(mul(augmented(b.l1.weight, b.l1.bias!, 0), gate), u));
       }
       // The raw-parameter scale is folded into the output layer's weights and bias (constants).
       // Its rows, with a row for the boundary knots appended (index nt * P: the constant

@@ -207,8 +207,11 @@ export function splineInverse(
   const yK = unsqueeze(y, [ax]);
   const inside = lessEqual(abs(yK), bound);
   const yc = clip(yK, -bound, bound);
-  const totalH = slice(gh, ax, bins, bins + 1);
-  const level = mul(add(yc, bound), div(totalH, 2 * bound));
+  // Knot k of a spline is g_k * scale - B with scale = 2B / g_K ([..., 1, N]).
+  const scaleOf = (sums: Tensor) => div(2 * bound, slice(sums, ax, bins, bins + 1));
+  const scaleW = scaleOf(gw);
+  const scaleH = scaleOf(gh);
+  const level = div(add(yc, bound), scaleH);
   // Sums at or below the level, knot 0 included (always) and knot K only at y = B, where min()
   // keeps the last bin: a product with a row of ones counts them.
   const below = cast(greaterEqual(level, gh), y.dtype);
@@ -218,14 +221,13 @@ export function splineInverse(
       : sum(below, [ax], true);
   // The bin's two knots (index, index + 1), as a pair on the bin axis.
   const pair = cast(add(minimum(count, bins), alongBins([-1, 0])), 'int64');
-  const knotPair = (sumsOf: Tensor) => {
-    const scale = div(2 * bound, slice(sumsOf, ax, bins, bins + 1));
-    const k = sub(mul(gatherElements(sumsOf, pair, ax), scale), bound);
+  const knotPair = (sums: Tensor, scale: Tensor) => {
+    const k = sub(mul(gatherElements(sums, pair, ax), scale), bound);
     const left = slice(k, ax, 0, 1);
     return { left, size: sub(slice(k, ax, 1, 2), left) };
   };
-  const { left: x0, size: w } = knotPair(gw);
-  const { left: y0, size: h } = knotPair(gh);
+  const { left: x0, size: w } = knotPair(gw, scaleW);
+  const { left: y0, size: h } = knotPair(gh, scaleH);
   const d = add(softplusStable(gatherElements(udp, pair, ax)), MIN_DERIVATIVE);
   const d0 = slice(d, ax, 0, 1);
   const d1 = slice(d, ax, 1, 2);
