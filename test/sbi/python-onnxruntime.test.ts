@@ -16,7 +16,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readModelInfo, Session } from '../../main/graph/index.ts';
 import { readNpyFile, writeNpyFile, type NpyArray } from '../../main/io/npy.ts';
 import { arrayPairSource } from '../../main/sbi/data.ts';
-import { createEstimator } from '../../main/sbi/estimator.ts';
+import { createEstimator, noiseDimOf } from '../../main/sbi/estimator.ts';
 import { Rng } from '../../main/sbi/rng.ts';
 import { train } from '../../main/sbi/train.ts';
 
@@ -85,8 +85,8 @@ describe.skipIf(!available && !required)("Python's onnxruntime on the exported f
       const io = join(dir, `${kind}-io`);
       const r = new Rng(21);
       const b = 3;
-      const noiseDim = est.kind === 'mdn' ? d + 1 : d;
-      // The MDN's last noise column picks the component (a standard normal like the others).
+      // The MDN's extra noise column picks the component (a standard normal like the others).
+      const noiseDim = noiseDimOf(est);
       const xObs = x.slice(0, b * xd);
       const obs: NpyArray = { dtype: 'float32', shape: [b, xd], data: xObs };
       const noise = r.fillNormal(new Float32Array(b * 200 * noiseDim));
