@@ -11,6 +11,7 @@ import type { PrimitiveOp } from './primitives.ts';
 import { type Node, type Tensor, GraphError } from './tensor.ts';
 import {
   add,
+  and,
   cast,
   div,
   equal,
@@ -97,6 +98,10 @@ export const GRADIENT_RULES: Record<PrimitiveOp, Entry> = {
     return [neg(mul(g!, mul(y, y)))];
   },
   Softplus: (n, [g]) => [mul(g!, sigmoid(n.inputs[0]))],
+  Clip: (n, [g]) => {
+    const x = n.inputs[0];
+    return [where(and(greaterEqual(x, ax(n, 'min')), lessEqual(x, ax(n, 'max'))), g!, 0)];
+  },
   Elu: (n, [g]) => {
     const x = n.inputs[0];
     return [where(greater(x, 0), g!, mul(g!, add(n.outputs[0], ax(n, 'alpha'))))];

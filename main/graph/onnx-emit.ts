@@ -126,6 +126,10 @@ export const EMITTERS: Record<
     ctx.node('Greater', [x, ctx.scalar(dt, 0)], [t('pos')]);
     ctx.node('Where', [t('pos'), x, t('mul')], outs);
   },
+  Clip: (ctx, n, ins, outs) => {
+    const dt = n.outputs[0].dtype;
+    ctx.node('Clip', [ins[0], ctx.scalar(dt, num(n, 'min')), ctx.scalar(dt, num(n, 'max'))], outs);
+  },
   Add: same('Add'),
   Sub: same('Sub'),
   Mul: same('Mul'),

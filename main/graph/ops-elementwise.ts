@@ -177,8 +177,15 @@ export function stopGradient(x: Tensor): Tensor {
 /** x * x */
 export const square = (x: Tensor): Tensor => mul(x, x);
 
-/** Clamps to [lo, hi]; gradient passes where lo <= x <= hi. Either bound may be omitted (null). */
+/**
+ * Clamps to [lo, hi]; gradient passes where lo <= x <= hi. Either bound may be omitted (null).
+ * Two numeric bounds give one Clip node, tensor bounds a Max and a Min.
+ */
 export function clip(x: Tensor, lo: TensorLike | null, hi: TensorLike | null): Tensor {
+  if (typeof lo === 'number' && typeof hi === 'number') {
+    if (!(lo <= hi)) throw new GraphError(`clip: lower bound ${lo} is above the upper bound ${hi}`);
+    return unary('Clip', x, { min: lo, max: hi });
+  }
   let y = x;
   if (lo !== null) y = maximum(y, lo);
   if (hi !== null) y = minimum(y, hi);

@@ -23,6 +23,7 @@ export const ELEMENTWISE_UNARY_OPS = [
   'Reciprocal',
   'Softplus',
   'Elu',
+  'Clip',
 ] as const;
 
 /** Elementwise binary primitives (numpy broadcasting). */
