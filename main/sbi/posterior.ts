@@ -136,8 +136,18 @@ export class Posterior {
     return out.theta.data as Float32Array;
   }
 
-  /** Unbounded draws for many observations, in cache-sized runs. */
-  private async drawUnbounded(x: Float32Array, b: number, n: number, rng: Rng): Promise<Float32Array> {
+  /**
+   * Unbounded draws for many observations, in cache-sized runs. `ids` numbers the observations
+   * as the caller knows them (for errors).
+   * @throws DataError when a sample is not finite (NaN or inf), naming the observation.
+   */
+  private async drawUnbounded(
+    x: Float32Array,
+    b: number,
+    n: number,
+    rng: Rng,
+    ids: readonly number[] = [...Array(b).keys()],
+  ): Promise<Float32Array> {
     const d = this.meta.thetaDim;
     const xd = this.meta.xDim;
     const out = new Float32Array(b * n * d);
@@ -148,6 +158,15 @@ export class Posterior {
         r.rows,
         rng,
       );
+      // v - v is 0 for finite v, NaN for NaN and +-inf.
+      for (let i = 0; i < draws.length; i++) {
+        if (draws[i] - draws[i] !== 0) {
+          const obs = ids[r.obs + Math.floor(i / (r.rows * d))];
+          throw new DataError(
+            `observation ${obs}: the estimator returned a non-finite sample (${draws[i]}); its outputs overflow for this observation, so its estimate cannot be used`,
+          );
+        }
+      }
       out.set(draws, (r.obs * n + r.row) * d);
     }
     return out;
@@ -239,7 +258,7 @@ export class Posterior {
       );
       const xs = new Float32Array(todo.length * xd);
       todo.forEach((o, k) => xs.set(x.subarray(o * xd, (o + 1) * xd), k * xd));
-      accept(await this.drawUnbounded(xs, todo.length, per, rng), todo, per);
+      accept(await this.drawUnbounded(xs, todo.length, per, rng, todo), todo, per);
     }
   }
 

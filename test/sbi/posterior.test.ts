@@ -11,10 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Graph, add, emitModel } from '../../main/graph/index.ts';
-import { createEstimator } from '../../main/sbi/estimator.ts';
+import { createEstimator, initialParameters } from '../../main/sbi/estimator.ts';
 import { loadPosterior } from '../../main/sbi/posterior.ts';
 import { ContractError } from '../../main/sbi/contract.ts';
-import { untrainedPosterior } from './helpers.ts';
+import { untrainedPosterior, unitZ } from './helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'adexwb-posterior-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -117,6 +117,21 @@ describe('batched evaluation', () => {
       for (let i = 0; i < 5000; i += 97) expect(all[o * n + r0 + i]).toBeCloseTo(part[i], 4);
     }
     await post.dispose();
+  });
+
+  it('names the observation when the estimator returns non-finite samples', async () => {
+    const est = createEstimator({ kind: 'nsf', thetaDim: 3, xDim: 4, hiddenFeatures: 16, numTransforms: 2 });
+    // Weights 1e20 times too large: the network's outputs overflow float32.
+    const huge = initialParameters(est, unitZ(3, 4)).map((v) => v * 1e20);
+    const post = await untrainedPosterior(est, unitZ(3, 4), huge);
+    const xs = Float32Array.from({ length: 3 * 4 }, (_, i) => 1 + (i % 4));
+    await expect(post.sample(xs, 100, { seed: 1 })).rejects.toThrow(
+      /observation 0: the estimator returned a non-finite sample/,
+    );
+    await post.dispose();
+    const sane = await untrainedPosterior(est);
+    expect((await sane.sample(xs, 100, { seed: 1 })).every(Number.isFinite)).toBe(true);
+    await sane.dispose();
   });
 
   it('rejects observations of the wrong width and parameter sets that do not fit', async () => {
