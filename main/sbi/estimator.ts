@@ -15,7 +15,6 @@ import {
   div,
   emitModel,
   mean,
-  mul,
   neg,
   sub,
   squeeze,
@@ -25,7 +24,7 @@ import {
 import type { ZScore } from './data.ts';
 import { checkBounds, type Bounds } from './prior.ts';
 import { ESTIMATOR_KINDS, stampModel, type EstimatorKind, type PosteriorMetadata } from './contract.ts';
-import type { DensityModel, ModelSizes } from './flows/model.ts';
+import type { DensityModel, ModelSizes, OutputAffine } from './flows/model.ts';
 import { buildMaf } from './flows/maf.ts';
 import { buildNsf } from './flows/nsf.ts';
 import { buildMdn } from './flows/mdn.ts';
@@ -165,7 +164,8 @@ interface Core {
   ctx: Tensor;
   x: Tensor;
   zTheta: (t: Tensor) => Tensor;
-  unzTheta: (u: Tensor) => Tensor;
+  /** theta from z-scored samples: the affine the sampler applies. */
+  unzTheta: OutputAffine;
   /** sum(log std_theta): the z-scoring's log-Jacobian. */
   logStd: number;
 }
@@ -197,7 +197,7 @@ function buildCore(est: Estimator, z: { theta: ZScore; x: ZScore }): Core {
     x,
     ctx: unsqueeze(c, [1]),
     zTheta: (t) => div(sub(t, tm), ts),
-    unzTheta: (u) => add(mul(u, ts), tm),
+    unzTheta: { scale: z.theta.std, shift: z.theta.mean },
     logStd: z.theta.std.reduce((s, v) => s + Math.log(v), 0),
   };
 }
@@ -229,7 +229,7 @@ export function initialParameters(est: Estimator, z: { theta: ZScore; x: ZScore 
 export function emitSampler(est: Estimator, meta: PosteriorMetadata, trained: Float32Array): Uint8Array {
   const core = buildCore(est, { theta: meta.zscoreTheta, x: meta.zscoreX });
   const noise = core.g.input('noise', [-1, -1, core.model.noiseDim]);
-  const theta = core.unzTheta(core.model.sample(noise, core.ctx));
+  const theta = core.model.sample(noise, core.ctx, core.unzTheta);
   core.params.checkBuffer(trained);
   const m = emitModel({ outputs: { theta }, bind: { [core.params.name]: trained }, name: 'adexwb_sampler' });
   return stampModel(m.bytes, 'sampler', meta);

@@ -40,7 +40,7 @@ import { concat, fullLike, gather, reshape, slice, split, transpose } from '../.
 import { Rng } from '../rng.ts';
 import { linearParams, permutation } from '../layers.ts';
 import { constantInit } from '../../graph/init.ts';
-import type { DensityModel, ModelSizes } from './model.ts';
+import { applyAffine, type DensityModel, type ModelSizes } from './model.ts';
 
 /** Degrees of MADE hidden units (nflows, non-random masks): arange(H) % max(1, D-1) + min(1, D-1). */
 function hiddenDegrees(h: number, d: number): number[] {
@@ -219,7 +219,7 @@ export function buildMaf(p: ParameterSet, s: ModelSizes): DensityModel {
       });
       return sub(sum(sub(logScale!, mul(mul(y, y), 0.5)), [-1]), 0.5 * d * Math.log(2 * Math.PI));
     },
-    sample(noise, ctx) {
+    sample(noise, ctx, out) {
       const proj = project(ctx);
       // Feature-major [B, D, N] between the transforms (see invertMade).
       let z = transpose(noise, [0, 2, 1]);
@@ -231,7 +231,7 @@ export function buildMaf(p: ParameterSet, s: ModelSizes): DensityModel {
           transpose(proj[t].shift, [0, 2, 1]),
         );
       }
-      return transpose(z, [0, 2, 1]);
+      return transpose(applyAffine(z, out, -2), [0, 2, 1]);
     },
   };
 }

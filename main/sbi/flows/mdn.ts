@@ -30,7 +30,7 @@ import {
 import { cumsum, logSoftmax, logSumExp, matmul, softmax, sum } from '../../graph/ops-nn.ts';
 import { concat, fullLike, reshape, slice, squeeze, unsqueeze } from '../../graph/ops-shape.ts';
 import { linear } from '../layers.ts';
-import type { DensityModel, ModelSizes } from './model.ts';
+import { applyAffine, type DensityModel, type ModelSizes } from './model.ts';
 
 /** Standard normal CDF from exp and arithmetic (Abramowitz & Stegun 7.1.26, |error| < 1.5e-7). */
 function normalCdf(w: Tensor): Tensor {
@@ -122,7 +122,7 @@ export function buildMdn(p: ParameterSet, s: ModelSizes): DensityModel {
       );
       return logSumExp(comp, [-1]);
     },
-    sample(noise, ctx) {
+    sample(noise, ctx, out) {
       const mm = mixture(ctx);
       const m = { ...mm, uInv: inverseFactor(mm.u) };
       const z = unsqueeze(slice(noise, -1, 0, d), [2]); // [B, N, 1, D]
@@ -142,7 +142,7 @@ export function buildMdn(p: ParameterSet, s: ModelSizes): DensityModel {
       const picked = matmul(onehot, table); // [B, N, D + D * D]
       const zRep = matmul(squeeze(z, [2]), repeatZ); // [B, N, D * D]: z_j at position i * D + j
       const y = matmul(mul(slice(picked, -1, d, d + d * d), zRep), sumRows); // [B, N, D]
-      return add(slice(picked, -1, 0, d), y);
+      return applyAffine(add(slice(picked, -1, 0, d), y), out, -1);
     },
   };
 }

@@ -4,6 +4,25 @@
  * observation, broadcast over the N samples), so the context path runs once per observation.
  */
 import type { Tensor } from '../../graph/tensor.ts';
+import { add, mul } from '../../graph/ops-elementwise.ts';
+
+/** theta = scale * u + shift per coordinate: the z-scoring undone by the sampler. */
+export interface OutputAffine {
+  scale: readonly number[];
+  shift: readonly number[];
+}
+
+/**
+ * `out` applied to samples whose coordinates lie on axis -1 ([..., D]) or, for feature-major
+ * layouts, on axis -2 ([..., D, N]: the constants broadcast along rows of N values, which
+ * onnxruntime runs faster than a short last axis).
+ */
+export function applyAffine(u: Tensor, out: OutputAffine, axis: -1 | -2): Tensor {
+  const d = out.scale.length;
+  const shape = axis === -1 ? [d] : [d, 1];
+  const g = u.graph;
+  return add(mul(u, g.constant([...out.scale], shape, u.dtype)), g.constant([...out.shift], shape, u.dtype));
+}
 
 /** A conditional density q(u | context) built as graph nodes. */
 export interface DensityModel {
@@ -11,8 +30,11 @@ export interface DensityModel {
   readonly noiseDim: number;
   /** log q(u | ctx): u [B, N, D], ctx [B, 1, E] -> [B, N]. */
   logProb(u: Tensor, ctx: Tensor): Tensor;
-  /** Deterministic map from standard-normal noise [B, N, noiseDim] to samples [B, N, D]. */
-  sample(noise: Tensor, ctx: Tensor): Tensor;
+  /**
+   * Deterministic map from standard-normal noise [B, N, noiseDim] to samples [B, N, D], with
+   * `out` applied (each model does it where it costs least).
+   */
+  sample(noise: Tensor, ctx: Tensor, out: OutputAffine): Tensor;
 }
 
 /** Sizes shared by all estimators (sbi toolbox defaults in parentheses). */

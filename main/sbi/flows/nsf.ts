@@ -9,8 +9,8 @@
 import type { Tensor } from '../../graph/tensor.ts';
 import type { ParameterSet } from '../../graph/params.ts';
 import { kaimingUniform } from '../../graph/init.ts';
-import { add, mul, relu, sigmoid } from '../../graph/ops-elementwise.ts';
-import { matmul, sum } from '../../graph/ops-nn.ts';
+import { add, mul, relu, sigmoid, sub } from '../../graph/ops-elementwise.ts';
+import { matmul, mean, sum } from '../../graph/ops-nn.ts';
 import { concat, fullLike, gather, reshape, slice, transpose, unsqueeze } from '../../graph/ops-shape.ts';
 import {
   inversePermutation,
@@ -19,11 +19,12 @@ import {
   standardNormalLogProb,
   type LinearParams,
 } from '../layers.ts';
-import type { DensityModel, ModelSizes } from './model.ts';
+import { applyAffine, type DensityModel, type ModelSizes } from './model.ts';
 import {
   BOUNDARY_RAW_DERIVATIVE,
+  MIN_DERIVATIVE,
   splineForward,
-  splineInverse,
+  splineInverseUnit,
   splineParamCount,
   splitSplineParams,
   type SplineParts,
@@ -39,9 +40,11 @@ interface Coupling {
    */
   net(xi: Tensor | null, ctx: Tensor): Tensor;
   /**
-   * The same in feature-major layout (samples on the last axis): identity part with a row of ones
+   * The same in feature-major layout (samples on the last axis), for the sampler: identity part
+   * in unit coordinates (y + B) / 2B (the sampler's units, see splineInverseUnit) with a row of ones
    * below it [B, |identity| + 1, N] (null with one parameter) and context [B, 1, E] -> the spline
-   * parameters by kind, [B, |transformed|, K or K + 1, N] (1 in place of N with one parameter).
+   * parameters by kind, [B, |transformed|, K or K + 1, N] (1 in place of N with one parameter),
+   * the logits centred.
    */
   netT(xi: Tensor | null, ctx: Tensor): SplineParts;
 }
@@ -137,8 +140,11 @@ function buildCoupling(p: ParameterSet, name: string, t: number, s: ModelSizes):
       // [in, H] weight -> [H + 1, in] with a zero row below (the ones row gets no contribution).
       const withZeroRow = (w: Tensor) => concat([transpose(w), fullLike(slice(transpose(w), 0, 0, 1), 0)], 0);
       const ni = identity.length;
-      // [[W_in^T | b_in + C c]; [0 ... 0 1]]: the constant part plus the context column in the last column.
-      const inConst = augmented(inLin.weight, inLin.bias!, 1); // [H + 1, ni + 1]
+      // [[W_in^T | b_in + C c]; [0 ... 0 1]]: the constant part plus the context column in the last
+      // column. xi is in unit coordinates (y = 2B xi - B), so the weight is 2B W_in and the bias
+      // b_in - B W_in^T 1.
+      const inBias = sub(inLin.bias!, mul(sum(inLin.weight, [0]), s.tailBound));
+      const inConst = augmented(mul(inLin.weight, 2 * s.tailBound), inBias, 1); // [H + 1, ni + 1]
       const ctxColumn = matmul(withZeroRow(ctxLin.weight), ctxT); // [B, H + 1, 1]
       let a = matmul(add(inConst, mul(ctxColumn, lastRow(ni + 1, 1))), xi); // [B, H + 1, N]
       for (const b of blocks) {
@@ -172,19 +178,22 @@ function buildCoupling(p: ParameterSet, name: string, t: number, s: ModelSizes):
         return gather(out, p.graph.constant(index, [index.length], 'int64'), 0);
       };
       const range = (from: number, n: number) => Array.from({ length: n }, (_, j) => from + j);
+      // Each spline's K logit rows minus their mean: centred logits (the softmax is unchanged).
+      const centred = (w: Tensor) => {
+        const perDim = reshape(w, [nt, k, h + 1]);
+        return reshape(sub(perDim, mean(perDim, [1], true)), [nt * k, h + 1]);
+      };
       // [B, nt * R, N] -> [B, nt, R, N]: the batch axis is kept (0) and the sample axis inferred.
       const part = (w: Tensor, r: number) => reshape(matmul(w, a), [0, nt, r, -1]);
       return {
-        widths: part(
-          rows((i) => range(i * pc, k)),
-          k,
-        ),
-        heights: part(
-          rows((i) => range(i * pc + k, k)),
-          k,
-        ),
+        widths: part(centred(rows((i) => range(i * pc, k))), k),
+        heights: part(centred(rows((i) => range(i * pc + k, k))), k),
+        // The raw derivatives plus MIN_DERIVATIVE (SplineParts), the offset on the row of ones.
         derivatives: part(
-          rows((i) => [end, ...range(i * pc + 2 * k, k - 1), end]),
+          add(
+            rows((i) => [end, ...range(i * pc + 2 * k, k - 1), end]),
+            lastRow(h + 1, MIN_DERIVATIVE),
+          ),
           k + 1,
         ),
       };
@@ -228,11 +237,20 @@ export function buildNsf(p: ParameterSet, s: ModelSizes): DensityModel {
       }
       return add(standardNormalLogProb(x), logDet!);
     },
-    sample(noise, ctx) {
+    sample(noise, ctx, out) {
       // Feature-major [B, D, N]: samples on the last axis, so the spline's elementwise operations
       // run over rows of N values (onnxruntime broadcasts a short last axis element by element).
+      // Every value is in unit coordinates (y + B) / 2B (splineInverseUnit) from the first
+      // affine to the output's, which converts back.
       const d = s.thetaDim;
-      let y = transpose(noise, [0, 2, 1]);
+      const bound = s.tailBound;
+      const toUnit = { scale: Array<number>(d).fill(1 / (2 * bound)), shift: Array<number>(d).fill(0.5) };
+      const fromUnit = {
+        scale: out.scale.map((v) => 2 * bound * v),
+        shift: out.shift.map((m, i) => m - bound * out.scale[i]),
+      };
+      const finish = (v: Tensor) => transpose(applyAffine(v, fromUnit, -2), [0, 2, 1]);
+      let y = applyAffine(transpose(noise, [0, 2, 1]), toUnit, -2);
       if (d === 1) {
         // The spline depends on the context alone ([B, 1, 3K - 1, 1]); its bin gathers need it
         // spread over the N samples.
@@ -244,9 +262,9 @@ export function buildNsf(p: ParameterSet, s: ModelSizes): DensityModel {
             heights: add(heights, spread),
             derivatives: add(derivatives, spread),
           };
-          y = splineInverse(y, parts, k, s.tailBound, -2);
+          y = splineInverseUnit(y, parts, k, -2);
         }
-        return transpose(y, [0, 2, 1]);
+        return finish(y);
       }
       // The masks alternate: each transform's identity part is the next one's transformed part
       // and the other way round, so going backwards the spline's output becomes the identity
@@ -258,9 +276,9 @@ export function buildNsf(p: ParameterSet, s: ModelSizes): DensityModel {
       let yt = gather(y, last.idT, 1);
       for (let t = layers.length - 1; t >= 0; t--) {
         const l = layers[t];
-        const v = splineInverse(yt, l.c.netT(yi, ctx), k, s.tailBound, -2);
+        const v = splineInverseUnit(yt, l.c.netT(yi, ctx), k, -2);
         const xi = slice(yi, 1, 0, l.c.identity.length);
-        if (t === 0) return transpose(join(l, xi, v, 1), [0, 2, 1]);
+        if (t === 0) return finish(join(l, xi, v, 1));
         yi = concat([v, ones], 1);
         yt = xi;
       }

@@ -10,10 +10,10 @@
  */
 import type { Tensor } from '../../graph/tensor.ts';
 import {
-  abs,
   add,
   and,
   cast,
+  equal,
   clip,
   div,
   exp,
@@ -30,11 +30,12 @@ import {
   sub,
   where,
 } from '../../graph/ops-elementwise.ts';
-import { cumsum, matmul, max, softmax, sum } from '../../graph/ops-nn.ts';
+import { cumsum, matmul, max, mean, softmax, sum } from '../../graph/ops-nn.ts';
 import { concat, fullLike, gatherElements, slice, split, squeeze, unsqueeze } from '../../graph/ops-shape.ts';
 
 const MIN_BIN = 1e-3;
-const MIN_DERIVATIVE = 1e-3;
+/** Smallest knot derivative: softplus(raw) + MIN_DERIVATIVE. */
+export const MIN_DERIVATIVE = 1e-3;
 
 /** Number of raw parameters per dimension for K bins. */
 export const splineParamCount = (bins: number): number => 3 * bins - 1;
@@ -128,24 +129,28 @@ export function splineForward(
 }
 
 /**
- * Exclusive cumulative sums of `e` along the bin axis `ax` (-1 or -2), each plus (m / (1 - K m)) k
- * times the total: K + 1 values g_k = c_k + r k c_K with c_k the sum of the first k bins and
- * r = m / (1 - K m), so g_0 = 0 and g_K = c_K / (1 - K m). For the softmax-with-minimum layout
- * these are the knots up to one factor per spline: knot_k = 2B g_k / g_K - B. One product with a
- * constant matrix, which onnxruntime runs faster than a CumSum and a ReduceSum over a non-last axis.
+ * A constant [rows, K] matrix M (or its transpose for bins on the last axis) applied to e along
+ * the bin axis `ax` (-1 or -2): row r of the result is sum_j M[r][j] e_j. One product, which
+ * onnxruntime runs faster than a CumSum and a ReduceSum over a non-last axis.
  */
-function knotSums(e: Tensor, bins: number, ax: number): Tensor {
+function alongBins(e: Tensor, m: number[][], ax: number): Tensor {
+  const rows = m.length;
+  const cols = m[0].length;
+  if (ax === -2) return matmul(e.graph.constant(m.flat(), [rows, cols], e.dtype), e);
+  const t = Array.from({ length: cols * rows }, (_, i) => m[i % rows][Math.floor(i / rows)]);
+  return matmul(e, e.graph.constant(t, [cols, rows], e.dtype));
+}
+
+/**
+ * Knot sums of the softmax-with-minimum layout: for k = 0..K, g_k = c_k + r k c_K with c_k the
+ * sum of the first k values of e and r = m / (1 - K m), so g_0 = 0 and g_K = c_K / (1 - K m); the
+ * knots are then 2B g_k / g_K - B. As the rows of a constant matrix.
+ */
+function knotRows(bins: number): number[][] {
   const r = MIN_BIN / (1 - MIN_BIN * bins);
-  // m[k][j] = [j < k] + r k: row k of the product is g_k.
-  const m = (k: number, j: number) => (j < k ? 1 : 0) + r * k;
-  if (ax === -2) {
-    const values = Array.from({ length: (bins + 1) * bins }, (_, i) => m(Math.floor(i / bins), i % bins));
-    return matmul(e.graph.constant(values, [bins + 1, bins], e.dtype), e);
-  }
-  const values = Array.from({ length: bins * (bins + 1) }, (_, i) =>
-    m(i % (bins + 1), Math.floor(i / (bins + 1))),
+  return Array.from({ length: bins + 1 }, (_, k) =>
+    Array.from({ length: bins }, (_, j) => (j < k ? 1 : 0) + r * k),
   );
-  return matmul(e, e.graph.constant(values, [bins, bins + 1], e.dtype));
 }
 
 /**
@@ -155,9 +160,14 @@ function knotSums(e: Tensor, bins: number, ax: number): Tensor {
 export const BOUNDARY_RAW_DERIVATIVE = Math.log(Math.expm1(1 - MIN_DERIVATIVE));
 
 /**
- * A spline's raw parameters by kind, each on the bin axis: K widths, K heights, and the K - 1
- * interior knot derivatives with {@link BOUNDARY_RAW_DERIVATIVE} at both ends (K + 1 values, one
- * per knot).
+ * A spline's raw parameters by kind, each on the bin axis: K bin-width logits, K bin-height
+ * logits, and the K - 1 interior raw knot derivatives with {@link BOUNDARY_RAW_DERIVATIVE} at
+ * both ends, each plus {@link MIN_DERIVATIVE} (K + 1 values, one per knot; the inverse's softplus
+ * takes the offset in this form). The softmax is shift-invariant, so the logits may carry any
+ * shift per spline; the inverse expects them centred (mean 0 over the bins), which a network
+ * gets for free by centring the rows of its output weights. The inverse exponentiates centred
+ * logits without subtracting their maximum: exact unless one exceeds 88 (float32's exp overflows,
+ * and the sample becomes NaN), which would take a spread of logits far beyond a trained flow's.
  */
 export interface SplineParts {
   widths: Tensor;
@@ -165,26 +175,79 @@ export interface SplineParts {
   derivatives: Tensor;
 }
 
-/** Split 3K - 1 raw parameters on axis `ax` into {@link SplineParts}. */
+/** Split 3K - 1 raw parameters on axis `ax` into {@link SplineParts}, centring the logits. */
 export function splitSplineParams(raw: Tensor, bins: number, ax: number): SplineParts {
-  const [widths, heights, ud] = split(raw, ax, [bins, bins, bins - 1]);
+  const [uw, uh, ud] = split(raw, ax, [bins, bins, bins - 1]);
+  const centred = (u: Tensor) => sub(u, mean(u, [ax], true));
   const pad = fullLike(slice(ud, ax, 0, 1), BOUNDARY_RAW_DERIVATIVE);
-  return { widths, heights, derivatives: concat([pad, ud, pad], ax) };
+  const derivatives = add(concat([pad, ud, pad], ax), MIN_DERIVATIVE);
+  return { widths: centred(uw), heights: centred(uh), derivatives };
 }
 
 /**
- * Inverse spline: y -> v (the root of the rational quadratic in the selected bin), from the raw
- * parameters split by kind ({@link SplineParts}, e.g. by a network whose output layer computes
- * each kind with a product of its own, so no Split and no padding Concat over the samples; or by
- * {@link splitSplineParams}). The bin axis is `ax`: -1 (y [...], parts [..., K]) or -2 for
- * feature-major samplers (y [..., N], parts [..., K, N]).
+ * Inverse spline in unit coordinates u = (y + B) / 2B (the interval [-B, B] is [0, 1]): u(y) ->
+ * u(v), the root of the rational quadratic in the selected bin and the identity outside, from the
+ * raw parameters split by kind ({@link SplineParts}, e.g. by a network whose output layer
+ * computes each kind with a product of its own; or by {@link splitSplineParams}). The bin axis is
+ * `ax`: -1 (u [...], parts [..., K]) or -2 for feature-major samplers (u [..., N], parts
+ * [..., K, N]). The samplers carry every value in these units between transforms, so no transform
+ * converts.
  *
- * Only the search for the bin needs all K bins, and only their heights. With e = exp(u - max u),
- * the knot sums g of {@link knotSums} (one product) give every knot as 2B g_k / g_K - B. The bin's
- * index is the number of interior height knots at or below y, counted in the sums' own scale
- * (g_k <= (y + B) g_K / 2B), so no full-size tensor is scaled. The bin's two width sums, two height
- * sums and two raw knot derivatives are gathered as pairs (one GatherElements each), and the
- * rational quadratic is solved on those alone.
+ * One product per kind gives the knot sums g_0..g_K of exp(logits) (knot k at g_k / g_K in unit
+ * coordinates, see {@link knotRows}). The value's level in the heights' sums is L = u g_K, and the
+ * bin's index i is the number of interior knots with g_k <= L: a product of the comparisons with a
+ * constant matrix gives i and i + 1 as a pair, one GatherElements per kind picks the bin's two
+ * knot sums (and raw derivatives), and the rational quadratic is solved on those alone. Its
+ * coefficients are homogeneous in the bin height h and the offset dy, so both stay in the sums'
+ * units. With S = 2 h / w (real units), q = S dy and D0, D1 the bin's knot derivatives,
+ * b = h D0 - dy (D0 + D1 - S) and the root is t = q / (b + sqrt((b - q)^2 + q S (h - dy))): nflows'
+ * stable form 2c / (-b - sqrt(b^2 - 4ac)) written out, with e = h - dy and b - q = e D0 - dy D1
+ * formed directly.
+ */
+export function splineInverseUnit(u: Tensor, parts: SplineParts, bins: number, ax: number): Tensor {
+  if (ax !== -1 && ax !== -2) throw new RangeError(`splineInverse: bin axis must be -1 or -2, got ${ax}`);
+  const { widths: uw, heights: uh, derivatives: udp } = parts;
+  const k = bins;
+  const gw = alongBins(exp(uw), knotRows(k), ax);
+  const gh = alongBins(exp(uh), knotRows(k), ax);
+  // Everything below keeps the bin axis with length 1 or 2 ([..., 1, N] for feature-major
+  // samplers), so the gathered values need no squeeze; only the result loses it.
+  const uK = unsqueeze(u, [ax]);
+  const uc = clip(uK, 0, 1);
+  const inside = equal(uc, uK);
+  const totalW = slice(gw, ax, k, k + 1);
+  const totalH = slice(gh, ax, k, k + 1);
+  const level = mul(uc, totalH);
+  // g_0 = 0 <= level always, so column 0 of the constant matrix adds 0 or 1: the rows give the
+  // bin's index i (interior knots 1..K-1 at or below the level) and i + 1, in both orders.
+  const below = cast(greaterEqual(level, gh), u.dtype);
+  const row = (first: number) => Array.from({ length: k + 1 }, (_, j) => (j === 0 ? first : j < k ? 1 : 0));
+  const index = cast(alongBins(below, [row(0), row(1), row(1), row(0)], ax), 'int64');
+  const [pair, reversed] = split(index, ax, [2, 2]);
+  const [xl, xr] = split(gatherElements(gw, pair, ax), ax, [1, 1]);
+  // [g_{i+1} - L, g_i - L] = [e, -dy]: the bin's height above and (minus) below the level.
+  const offsets = sub(gatherElements(gh, reversed, ax), level);
+  const [above, minusDy] = split(offsets, ax, [1, 1]);
+  // The bin's knot derivatives [D0, D1] = softplus(raw) + m = log(e^m + e^(raw + m)), or raw + m
+  // itself once the exponential would overflow (parts carry raw + m).
+  const dv = gatherElements(udp, pair, ax);
+  const d = maximum(log(add(exp(minimum(dv, 80)), Math.exp(MIN_DERIVATIVE))), dv);
+  const h = sub(above, minusDy);
+  const w = sub(xr, xl);
+  const slope = div(mul(h, totalW), mul(w, totalH)); // h / w in real units
+  const s2 = add(slope, slope);
+  const minusQ = mul(s2, minusDy);
+  // b - q = e D0 - dy D1: one product of the two pairs, summed over the pair.
+  const bq = sum(mul(offsets, d), [ax], true);
+  const b = sub(bq, minusQ);
+  const disc = maximum(sub(square(bq), mul(minusQ, mul(s2, above))), 0);
+  const minusT = clip(div(minusQ, add(b, sqrt(disc))), -1, 0);
+  return squeeze(where(inside, div(sub(xl, mul(minusT, w)), totalW), uK), [ax]);
+}
+
+/**
+ * Inverse spline: y -> v in the spline's own units ({@link splineInverseUnit} with the
+ * coordinates converted before and after).
  */
 export function splineInverse(
   y: Tensor,
@@ -193,54 +256,6 @@ export function splineInverse(
   bound: number,
   ax: number,
 ): Tensor {
-  if (ax !== -1 && ax !== -2) throw new RangeError(`splineInverse: bin axis must be -1 or -2, got ${ax}`);
-  const { widths: uw, heights: uh, derivatives: udp } = parts;
-  const g = y.graph;
-  const sums = (u: Tensor) => knotSums(exp(sub(u, max(u, [ax], true))), bins, ax);
-  const gw = sums(uw);
-  const gh = sums(uh);
-  // A constant along the bin axis ([n, 1] for feature-major layouts, [n] otherwise).
-  const alongBins = (values: number[], dtype = y.dtype) =>
-    g.constant(values, ax === -2 ? [values.length, 1] : [values.length], dtype);
-  // Everything below keeps the bin axis with length 1 or 2 ([..., 1, N] for feature-major
-  // samplers), so the gathered values need no squeeze; only the result loses it.
-  const yK = unsqueeze(y, [ax]);
-  const inside = lessEqual(abs(yK), bound);
-  const yc = clip(yK, -bound, bound);
-  // Knot k of a spline is g_k * scale - B with scale = 2B / g_K ([..., 1, N]).
-  const scaleOf = (sums: Tensor) => div(2 * bound, slice(sums, ax, bins, bins + 1));
-  const scaleW = scaleOf(gw);
-  const scaleH = scaleOf(gh);
-  const level = div(add(yc, bound), scaleH);
-  // Sums at or below the level, knot 0 included (always) and knot K only at y = B, where min()
-  // keeps the last bin: a product with a row of ones counts them.
-  const below = cast(greaterEqual(level, gh), y.dtype);
-  const count =
-    ax === -2
-      ? matmul(g.constant(new Array<number>(bins + 1).fill(1), [1, bins + 1], y.dtype), below)
-      : sum(below, [ax], true);
-  // The bin's two knots (index, index + 1), as a pair on the bin axis.
-  const pair = cast(add(minimum(count, bins), alongBins([-1, 0])), 'int64');
-  const knotPair = (sums: Tensor, scale: Tensor) => {
-    const k = sub(mul(gatherElements(sums, pair, ax), scale), bound);
-    const left = slice(k, ax, 0, 1);
-    return { left, size: sub(slice(k, ax, 1, 2), left) };
-  };
-  const { left: x0, size: w } = knotPair(gw, scaleW);
-  const { left: y0, size: h } = knotPair(gh, scaleH);
-  const d = add(softplusStable(gatherElements(udp, pair, ax)), MIN_DERIVATIVE);
-  const d0 = slice(d, ax, 0, 1);
-  const d1 = slice(d, ax, 1, 2);
-  // The root a t^2 + b t + c = 0 with c = -s dy, in the stable form 2c / (-b - sqrt(b^2 - 4ac)),
-  // written with sdy = s dy = -c.
-  const s = div(h, w);
-  const dy = sub(yc, y0);
-  const sdy = mul(s, dy);
-  const c2 = sub(add(d1, d0), mul(s, 2));
-  const dyc2 = mul(dy, c2);
-  const a = add(mul(h, sub(s, d0)), dyc2);
-  const b = sub(mul(h, d0), dyc2);
-  const disc = maximum(add(square(b), mul(a, mul(sdy, 4))), 0);
-  const t = clip(div(mul(sdy, 2), add(b, sqrt(disc))), 0, 1);
-  return squeeze(where(inside, add(mul(t, w), x0), yK), [ax]);
+  const unit = splineInverseUnit(add(mul(y, 1 / (2 * bound)), 0.5), parts, bins, ax);
+  return sub(mul(unit, 2 * bound), bound);
 }
