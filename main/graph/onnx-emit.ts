@@ -100,17 +100,18 @@ export const EMITTERS: Record<
   Sqrt: same('Sqrt'),
   Reciprocal: same('Reciprocal'),
   Softplus: (ctx, n, ins, outs) => {
-    if (n.outputs[0].dtype === 'float32') return ctx.node('Softplus', ins, outs);
-    // onnxruntime has no float64 Softplus kernel: relu(x) + log(1 + exp(-|x|)).
+    // max(log(1 + exp(min(x, 80))), x): onnxruntime's Softplus kernel is scalar (about 17 ns per
+    // value here) and float32-only, these kernels are not (a MAF training step took 6 % less).
+    // Below x = -16.6 float32's 1 + e^x rounds to 1, so the value is 0 instead of e^x < 6e-8; above
+    // 80, where e^x would overflow, it is x (error below e^-80).
     const [x] = ins;
+    const dt = n.outputs[0].dtype;
     const t = (k: string): string => `${outs[0]}__${k}`;
-    ctx.node('Abs', [x], [t('abs')]);
-    ctx.node('Neg', [t('abs')], [t('neg')]);
-    ctx.node('Exp', [t('neg')], [t('exp')]);
-    ctx.node('Add', [t('exp'), ctx.scalar(n.outputs[0].dtype, 1)], [t('add')]);
+    ctx.node('Min', [x, ctx.scalar(dt, 80)], [t('min')]);
+    ctx.node('Exp', [t('min')], [t('exp')]);
+    ctx.node('Add', [t('exp'), ctx.scalar(dt, 1)], [t('add')]);
     ctx.node('Log', [t('add')], [t('log')]);
-    ctx.node('Relu', [x], [t('relu')]);
-    ctx.node('Add', [t('relu'), t('log')], outs);
+    ctx.node('Max', [t('log'), x], outs);
   },
   Elu: (ctx, n, ins, outs) => {
     const alpha = num(n, 'alpha');

@@ -34,7 +34,7 @@
  */
 import type { Tensor } from '../../graph/tensor.ts';
 import type { ParameterSet } from '../../graph/params.ts';
-import { add, div, log, mul, softplus, softplusStable, sub, tanh } from '../../graph/ops-elementwise.ts';
+import { add, div, log, mul, softplus, sub, tanh } from '../../graph/ops-elementwise.ts';
 import { matmul, sum } from '../../graph/ops-nn.ts';
 import { concat, fullLike, gather, reshape, slice, split, transpose } from '../../graph/ops-shape.ts';
 import { Rng } from '../rng.ts';
@@ -157,8 +157,7 @@ function invertMade(m: Made, y: Tensor, ctxBias: Tensor, ctxShift: Tensor): Tens
     const o = done.length === 0 ? bias : add(matmul(sub2(m.w.out, index(done), outIx), act2!), bias);
     const us = slice(o, 1, 0, 1);
     const shift = slice(o, 1, 1, 2);
-    // onnxruntime's Softplus kernel is scalar (about 17 ns per value here); the composite is not.
-    const u = div(sub(gather(y, index([c]), 1), shift), add(softplusStable(us), 1e-3));
+    const u = div(sub(gather(y, index([c]), 1), shift), add(softplus(us), 1e-3));
     known = known ? concat([known, u], 1) : u;
   }
   if (d === 1) return known!;

@@ -24,13 +24,12 @@ import {
   minimum,
   mul,
   softplus,
-  softplusStable,
   sqrt,
   square,
   sub,
   where,
 } from '../../graph/ops-elementwise.ts';
-import { cumsum, matmul, max, mean, softmax, sum } from '../../graph/ops-nn.ts';
+import { cumsum, matmul, mean, softmax, sum } from '../../graph/ops-nn.ts';
 import { concat, fullLike, gatherElements, slice, split, squeeze, unsqueeze } from '../../graph/ops-shape.ts';
 
 const MIN_BIN = 1e-3;
@@ -51,43 +50,31 @@ interface Knots {
   dRight: Tensor;
 }
 
-/**
- * Softmax over the bins. On the last axis one Softmax node; on another axis (feature-major
- * samplers) exp(u - max) / sum, because onnxruntime's Softmax transposes a non-last axis to the end
- * and back. Likewise onnxruntime's Softplus kernel is scalar (about 17 ns per value here), so the
- * samplers use the composite softplus.
- */
-function softmaxAlong(u: Tensor, ax: number): Tensor {
-  if (ax === -1) return softmax(u, -1);
-  const e = exp(sub(u, max(u, [ax], true)));
-  return div(e, sum(e, [ax], true));
-}
-
-/** Bin sizes (softmax with a minimum, scaled to the interval [-B, B]) and left edges along `ax`. */
-function binSizes(u: Tensor, bins: number, bound: number, ax: number): { left: Tensor; size: Tensor } {
-  const s = add(mul(softmaxAlong(u, ax), 1 - MIN_BIN * bins), MIN_BIN);
+/** Bin sizes (softmax with a minimum, scaled to the interval [-B, B]) and left edges, bins last. */
+function binSizes(u: Tensor, bins: number, bound: number): { left: Tensor; size: Tensor } {
+  const s = add(mul(softmax(u, -1), 1 - MIN_BIN * bins), MIN_BIN);
   const size = mul(s, 2 * bound);
-  return { left: sub(cumsum(size, ax, { exclusive: true }), bound), size };
+  return { left: sub(cumsum(size, -1, { exclusive: true }), bound), size };
 }
 
 /**
- * Knot positions from raw parameters (already scaled as the caller wishes) whose axis `ax` holds
+ * Knot positions from raw parameters (already scaled as the caller wishes) whose last axis holds
  * the 3K - 1 values of each spline.
  */
-function knots(raw: Tensor, bins: number, bound: number, ax: number): Knots {
-  const [uw, uh, ud] = split(raw, ax, [bins, bins, bins - 1]);
-  const w = binSizes(uw, bins, bound, ax);
-  const h = binSizes(uh, bins, bound, ax);
-  const inner = add(ax === -1 ? softplus(ud) : softplusStable(ud), MIN_DERIVATIVE);
-  const one = fullLike(slice(inner, ax, 0, 1), 1);
-  const d = concat([one, inner, one], ax);
+function knots(raw: Tensor, bins: number, bound: number): Knots {
+  const [uw, uh, ud] = split(raw, -1, [bins, bins, bins - 1]);
+  const w = binSizes(uw, bins, bound);
+  const h = binSizes(uh, bins, bound);
+  const inner = add(softplus(ud), MIN_DERIVATIVE);
+  const one = fullLike(slice(inner, -1, 0, 1), 1);
+  const d = concat([one, inner, one], -1);
   return {
     xLeft: w.left,
     width: w.size,
     yLeft: h.left,
     height: h.size,
-    dLeft: slice(d, ax, 0, bins),
-    dRight: slice(d, ax, 1, bins + 1),
+    dLeft: slice(d, -1, 0, bins),
+    dRight: slice(d, -1, 1, bins + 1),
   };
 }
 
@@ -110,7 +97,7 @@ export function splineForward(
   bins: number,
   bound: number,
 ): { y: Tensor; logDet: Tensor } {
-  const k = knots(raw, bins, bound, -1);
+  const k = knots(raw, bins, bound);
   const inside = and(greaterEqual(v, -bound), lessEqual(v, bound));
   const vc = clip(v, -bound, bound);
   const oh = binOneHot(vc, k.xLeft, bins, -1);
