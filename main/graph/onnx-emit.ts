@@ -13,7 +13,7 @@ type IAttributeProto = onnxProto.onnx.IAttributeProto;
 type ITensorProto = onnxProto.onnx.ITensorProto;
 
 /** ONNX TensorProto.DataType codes of our dtypes. */
-export const ONNX_DTYPE: Record<DType, number> = { float32: 1, int64: 7, bool: 9, float64: 11 };
+export const ONNX_DTYPE: Record<DType, number> = { float32: 1, int32: 6, int64: 7, bool: 9, float64: 11 };
 
 /** Builds a TensorProto with raw little-endian data. */
 export function tensorProto(
@@ -79,6 +79,8 @@ export function scalarData(dtype: DType, value: number): ConstantData {
       return Float64Array.of(value);
     case 'int64':
       return BigInt64Array.of(BigInt(value));
+    case 'int32':
+      return Int32Array.of(value);
     case 'bool':
       return Uint8Array.of(value ? 1 : 0);
   }

@@ -264,8 +264,14 @@ export function pad(x: Tensor, pads: readonly number[]): Tensor {
   return x.graph.addNode('Pad', [x], { pads: [...pads] }, [{ dtype: x.dtype, shape }])[0];
 }
 
+/**
+ * Index dtypes: int64, or int32 for the elementwise pair (GatherElements and its gradient's
+ * ScatterElements; Gather's gradient needs ScatterND, which takes int64 only).
+ */
 function requireIndex(t: Tensor, op: string): void {
-  if (t.dtype !== 'int64') throw new GraphError(`${op}: indices must be int64, got ${t.dtype}`);
+  const int32 = op === 'GatherElements' || op === 'ScatterElements';
+  if (!(t.dtype === 'int64' || (int32 && t.dtype === 'int32')))
+    throw new GraphError(`${op}: indices must be int64${int32 ? ' or int32' : ''}, got ${t.dtype}`);
 }
 
 /** Static element count, throwing when dynamic. */

@@ -9,7 +9,7 @@ import { ONES_PREFIX, parseOnesInput } from './rows.ts';
 import { type DType, GraphError, formatShape } from './tensor.ts';
 
 /** Typed array matching a dtype. */
-export type TypedArray = Float32Array | Float64Array | BigInt64Array | Uint8Array;
+export type TypedArray = Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array;
 
 /** A feed: a typed array (static shapes) or data with explicit dims, or an onnxruntime tensor. */
 export type Feed = TypedArray | { data: TypedArray; dims: readonly number[] } | ort.Tensor;
@@ -24,6 +24,7 @@ const ORT_TYPE: Record<DType, ort.Tensor.Type> = {
   float32: 'float32',
   float64: 'float64',
   int64: 'int64',
+  int32: 'int32',
   bool: 'bool',
 };
 
@@ -31,6 +32,7 @@ function arrayDtype(a: unknown): DType | string {
   if (a instanceof Float32Array) return 'float32';
   if (a instanceof Float64Array) return 'float64';
   if (a instanceof BigInt64Array) return 'int64';
+  if (a instanceof Int32Array) return 'int32';
   if (a instanceof Uint8Array) return 'bool';
   return (a as object)?.constructor?.name ?? typeof a;
 }

@@ -14,7 +14,7 @@ import type { PrimitiveOp } from './primitives.ts';
 import { onesInputName, type RowSource } from './rows.ts';
 
 /** Element types a tensor can hold. Training and inference use float32; gradient checks use float64. */
-export type DType = 'float32' | 'float64' | 'int64' | 'bool';
+export type DType = 'float32' | 'float64' | 'int64' | 'int32' | 'bool';
 
 /** Static shape; `-1` marks a dynamic dimension (emitted as a symbolic dimension named `<input>_dim<axis>`). */
 export type Shape = readonly number[];
@@ -24,7 +24,7 @@ export type AttrValue = number | string | boolean | readonly number[] | null | C
 export type Attrs = Readonly<Record<string, AttrValue>>;
 
 /** Raw values of a constant tensor. */
-export type ConstantData = Float32Array | Float64Array | BigInt64Array | Uint8Array;
+export type ConstantData = Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array;
 
 /** One application of a primitive op. */
 export interface Node {
@@ -261,6 +261,10 @@ export function toConstantData(values: ArrayLike<number> | ConstantData, dtype: 
       for (let i = 0; i < values.length; i++) out[i] = BigInt(Math.trunc(Number(values[i])));
       return out;
     }
+    case 'int32':
+      return values instanceof Int32Array
+        ? values.slice()
+        : Int32Array.from(values as ArrayLike<number>, (v) => Math.trunc(Number(v)));
     case 'bool': {
       const out = new Uint8Array(values.length);
       for (let i = 0; i < values.length; i++) out[i] = Number(values[i]) ? 1 : 0;

@@ -241,6 +241,8 @@ describe('forward values match straightforward JavaScript references', () => {
         s1,
         ga: G.gather(x, idx, 1),
         ge: G.gatherElements(x, idxE, 1),
+        // int32 indices, here cast from float (as the NSF sampler computes its bin indices)
+        ge32: G.gatherElements(x, G.cast(g.constant([1.9, 1, 0, 2, 0.2, 0], [2, 3]), 'int32'), 1),
         e: G.expand(G.slice(x, 0, 0, 1), [2, 2, 3]),
         u: G.unsqueeze(x, [1]),
         p: G.pad(x, [0, 1, 1, 0]),
@@ -255,6 +257,11 @@ describe('forward values match straightforward JavaScript references', () => {
     expect(res.s1).toEqual([2, 3, 5, 6]);
     expect(res.ga).toEqual([3, 1, 6, 4]);
     expect(res.ge).toEqual([2, 2, 1, 6, 4, 4]);
+    expect(res.ge32).toEqual([2, 2, 1, 6, 4, 4]);
+    // Gather's gradient is a ScatterND, which takes int64 indices only.
+    expect(() => G.gather(x, g.constant([2, 0], [2], 'int32'), 1)).toThrow(
+      'Gather: indices must be int64, got int32',
+    );
     expect(res.e).toEqual([1, 2, 3, 1, 2, 3, 1, 2, 3, 1, 2, 3]);
     expect(res.u).toEqual(xv);
     expect(res.p).toEqual([0, 1, 2, 3, 0, 4, 5, 6, 0, 0, 0, 0]);

@@ -209,6 +209,13 @@ const cases: [string, GradCase][] = [
       build: ([x]) => G.tanh(G.gatherElements(x, i64(x.graph, [0, 3, 3, 1, 2, 0], [3, 2]), 1)),
     },
   ],
+  [
+    'gatherElements with int32 indices',
+    {
+      shapes: [[3, 4]],
+      build: ([x]) => G.tanh(G.gatherElements(x, x.graph.constant([0, 3, 3, 1, 2, 0], [3, 2], 'int32'), 1)),
+    },
+  ],
 ];
 
 describe('gradient rules match central finite differences run in onnxruntime', () => {
