@@ -209,7 +209,8 @@ export function splineInverseUnit(u: Tensor, parts: SplineParts, bins: number, a
   // bin's index i (interior knots 1..K-1 at or below the level) and i + 1, in both orders.
   const below = cast(greaterEqual(level, gh), u.dtype);
   const row = (first: number) => Array.from({ length: k + 1 }, (_, j) => (j === 0 ? first : j < k ? 1 : 0));
-  const index = cast(alongBins(below, [row(0), row(1), row(1), row(0)], ax), 'int64');
+  // int32 indices: the cast, the split and the gathers move half the bytes of int64 ones.
+  const index = cast(alongBins(below, [row(0), row(1), row(1), row(0)], ax), 'int32');
   const [pair, reversed] = split(index, ax, [2, 2]);
   const [xl, xr] = split(gatherElements(gw, pair, ax), ax, [1, 1]);
   // [g_{i+1} - L, g_i - L] = [e, -dy]: the bin's height above and (minus) below the level.
