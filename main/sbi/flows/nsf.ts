@@ -240,18 +240,17 @@ export function buildNsf(p: ParameterSet, s: ModelSizes): DensityModel {
     sample(noise, ctx, out) {
       // Feature-major [B, D, N]: samples on the last axis, so the spline's elementwise operations
       // run over rows of N values (onnxruntime broadcasts a short last axis element by element).
-      // Every value is in unit coordinates (y + B) / 2B (splineInverseUnit) from the first
-      // affine to the output's, which converts back.
+      // Every value is in unit coordinates u = (y + B) / 2B (splineInverseUnit) between the
+      // first map, noise -> u, and the last, u -> theta = 2B scale u + shift - B scale.
       const d = s.thetaDim;
       const bound = s.tailBound;
-      const toUnit = { scale: Array<number>(d).fill(1 / (2 * bound)), shift: Array<number>(d).fill(0.5) };
-      const fromUnit = {
-        scale: out.scale.map((v) => 2 * bound * v),
-        shift: out.shift.map((m, i) => m - bound * out.scale[i]),
-      };
-      const finish = (v: Tensor) => transpose(applyAffine(v, fromUnit, -2), [0, 2, 1]);
-      let y = applyAffine(transpose(noise, [0, 2, 1]), toUnit, -2);
+      const toTheta = (c: number) => ({
+        scale: 2 * bound * out.scale[c],
+        shift: out.shift[c] - bound * out.scale[c],
+      });
+      const z = transpose(noise, [0, 2, 1]);
       if (d === 1) {
+        let y = applyAffine(z, { scale: [1 / (2 * bound)], shift: [0.5] }, -2);
         // The spline depends on the context alone ([B, 1, 3K - 1, 1]); its bin gathers need it
         // spread over the N samples.
         const spread = mul(unsqueeze(y, [2]), 0); // [B, 1, 1, N]
@@ -264,23 +263,41 @@ export function buildNsf(p: ParameterSet, s: ModelSizes): DensityModel {
           };
           y = splineInverseUnit(y, parts, k, -2);
         }
-        return finish(y);
+        const { scale, shift } = toTheta(0);
+        return transpose(applyAffine(y, { scale: [scale], shift: [shift] }, -2), [0, 2, 1]);
       }
       // The masks alternate: each transform's identity part is the next one's transformed part
       // and the other way round, so going backwards the spline's output becomes the identity
       // part (with the row of ones below it that netT's biases ride on) and the identity rows
-      // become the part to invert: no gathers between transforms.
-      const ones = fullLike(slice(y, 1, 0, 1), 1); // [B, 1, N]
-      const last = layers[layers.length - 1];
-      let yi = concat([gather(y, last.idI!, 1), ones], 1); // [B, |identity| + 1, N]
-      let yt = gather(y, last.idT, 1);
+      // become the part to invert: no gathers between transforms. The first and the last map
+      // are products with constant matrices, which pick, scale and shift the coordinates (the
+      // shift on a row of ones).
+      const g = p.graph;
+      const matrix = (rows: number[][]) => g.constant(rows.flat(), [rows.length, rows[0].length]);
+      const ones = fullLike(slice(z, 1, 0, 1), 1); // [B, 1, N]
+      const zAug = concat([z, ones], 1); // [B, D + 1, N]
+      const unitRow = (c: number) =>
+        Array.from({ length: d + 1 }, (_, j) => (j === c ? 1 / (2 * bound) : j === d ? 0.5 : 0));
+      const onesRow = (n: number) => Array.from({ length: n }, (_, j) => (j === n - 1 ? 1 : 0));
+      const last = layers[layers.length - 1].c;
+      let yi = matmul(matrix([...last.identity.map(unitRow), onesRow(d + 1)]), zAug); // [B, |identity| + 1, N]
+      let yt = matmul(matrix(last.transformed.map(unitRow)), zAug);
       for (let t = layers.length - 1; t >= 0; t--) {
-        const l = layers[t];
-        const v = splineInverseUnit(yt, l.c.netT(yi, ctx), k, -2);
-        const xi = slice(yi, 1, 0, l.c.identity.length);
-        if (t === 0) return finish(join(l, xi, v, 1));
+        const c = layers[t].c;
+        const v = splineInverseUnit(yt, c.netT(yi, ctx), k, -2);
+        if (t === 0) {
+          // [v; identity; 1] -> theta in coordinate order.
+          const order = [...c.transformed, ...c.identity];
+          const rows = Array.from({ length: d }, (_, coord) => {
+            const { scale, shift } = toTheta(coord);
+            return Array.from({ length: d + 1 }, (_, j) =>
+              j === d ? shift : order[j] === coord ? scale : 0,
+            );
+          });
+          return transpose(matmul(matrix(rows), concat([v, yi], 1)), [0, 2, 1]);
+        }
+        yt = slice(yi, 1, 0, c.identity.length);
         yi = concat([v, ones], 1);
-        yt = xi;
       }
       throw new RangeError('NSF: no transforms');
     },
