@@ -280,6 +280,9 @@ export function buildNsf(p: ParameterSet, s: ModelSizes): DensityModel {
         Array.from({ length: d + 1 }, (_, j) => (j === c ? 1 / (2 * bound) : j === d ? 0.5 : 0));
       const onesRow = (n: number) => Array.from({ length: n }, (_, j) => (j === n - 1 ? 1 : 0));
       const last = layers[layers.length - 1].c;
+      // The identity part alone ([B, |identity|, N]) is the next transform's part to invert; later
+      // it is the previous spline's output.
+      let xi = matmul(matrix(last.identity.map(unitRow)), zAug);
       let yi = matmul(matrix([...last.identity.map(unitRow), onesRow(d + 1)]), zAug); // [B, |identity| + 1, N]
       let yt = matmul(matrix(last.transformed.map(unitRow)), zAug);
       for (let t = layers.length - 1; t >= 0; t--) {
@@ -296,7 +299,8 @@ export function buildNsf(p: ParameterSet, s: ModelSizes): DensityModel {
           });
           return transpose(matmul(matrix(rows), concat([v, yi], 1)), [0, 2, 1]);
         }
-        yt = slice(yi, 1, 0, c.identity.length);
+        yt = xi;
+        xi = v;
         yi = concat([v, ones], 1);
       }
       throw new RangeError('NSF: no transforms');
