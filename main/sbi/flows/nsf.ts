@@ -6,12 +6,21 @@
  * [-tailBound, tailBound]. With one parameter the spline is conditioned on the context alone.
  * Sampling is one pass per transform.
  */
-import type { Tensor } from '../../graph/tensor.ts';
+import type { Graph, Tensor } from '../../graph/tensor.ts';
 import type { ParameterSet } from '../../graph/params.ts';
 import { kaimingUniform } from '../../graph/init.ts';
 import { add, mul, relu, sigmoid, sub } from '../../graph/ops-elementwise.ts';
 import { matmul, mean, sum } from '../../graph/ops-nn.ts';
-import { concat, fullLike, gather, reshape, slice, transpose, unsqueeze } from '../../graph/ops-shape.ts';
+import {
+  concat,
+  fullLike,
+  gather,
+  reshape,
+  slice,
+  split,
+  transpose,
+  unsqueeze,
+} from '../../graph/ops-shape.ts';
 import {
   inversePermutation,
   linearParams,
@@ -42,11 +51,27 @@ interface Coupling {
   /**
    * The same in feature-major layout (samples on the last axis), for the sampler: identity part
    * in unit coordinates (y + B) / 2B (the sampler's units, see splineInverseUnit) with a row of ones
-   * below it [B, |identity| + 1, N] (null with one parameter) and context [B, 1, E] -> the spline
-   * parameters by kind, [B, |transformed|, K or K + 1, N] (1 in place of N with one parameter),
-   * the logits centred.
+   * below it [B, |identity| + 1, N] and the per-observation columns of {@link contextLayers} ->
+   * the spline parameters by kind, [B, |transformed|, K or K + 1, N], the logits centred.
    */
-  netT(xi: Tensor | null, ctx: Tensor): SplineParts;
+  netT(xi: Tensor, columns: ContextColumns): SplineParts;
+  /** With one parameter: the spline parameters from the context [B, 1, E] alone ([B, 1, K or K + 1, 1]). */
+  netTNoIdentity(ctx: Tensor): SplineParts;
+  /**
+   * The layers that read the context directly, for the sampler to apply once per observation:
+   * the first layer's context term (no bias) and the two blocks' gates.
+   */
+  contextLayers: { first: LinearParams; gates: LinearParams[] };
+}
+
+/**
+ * Per-observation columns [B, H + 1, 1] of a coupling network (zero or unused in the last row,
+ * which belongs to the row of ones): the first layer's context term and the gates after their
+ * sigmoid.
+ */
+interface ContextColumns {
+  first: Tensor;
+  gates: Tensor[];
 }
 
 /** x W + b in feature-major layout: W^T x + b for x [B, in, N]. */
@@ -57,6 +82,23 @@ const linearT = (l: LinearParams, x: Tensor): Tensor => {
 
 /** [B, 1, F] -> [B, F, 1] (a per-observation vector broadcast over the samples of a feature-major tensor). */
 const perObservation = (v: Tensor): Tensor => transpose(v, [0, 2, 1]);
+
+/** [1, cols] constant, zero but for `value` in its last column. */
+const lastRow = (g: Graph, cols: number, value: number): Tensor =>
+  g.constant(
+    Array.from({ length: cols }, (_, j) => (j === cols - 1 ? value : 0)),
+    [1, cols],
+  );
+const column = (v: Tensor): Tensor => reshape(v, [v.shape[0], 1]);
+/**
+ * Layer (w [in, out], b [out]) as the matrix [[w^T | b]; [0 ... 0 ones]] [out + 1, in + 1]: it maps
+ * [x; 1] to [w^T x + b; ones] (ones = 0 gives a zero last row).
+ */
+const augmented = (w: Tensor, b: Tensor, ones: number): Tensor =>
+  concat([concat([transpose(w), column(b)], 1), lastRow(w.graph, w.shape[0] + 1, ones)], 0);
+/** [in, H] weight -> [H + 1, in] with a zero row below (the ones row gets no contribution). */
+const withZeroRow = (w: Tensor): Tensor =>
+  concat([transpose(w), fullLike(slice(transpose(w), 0, 0, 1), 0)], 0);
 
 function buildCoupling(p: ParameterSet, name: string, t: number, s: ModelSizes): Coupling {
   const d = s.thetaDim;
@@ -88,7 +130,7 @@ function buildCoupling(p: ParameterSet, name: string, t: number, s: ModelSizes):
     [nt * pc],
   );
   /** One parameter: the spline depends on the context alone ([B, H, 1] throughout). */
-  const netTNoIdentity = (ctx: Tensor): SplineParts => {
+  const noIdentity = (ctx: Tensor): SplineParts => {
     let a = perObservation(ctxLin.apply(ctx));
     for (const b of blocks) {
       const gate = perObservation(sigmoid(b.gate.apply(ctx)));
@@ -116,48 +158,29 @@ function buildCoupling(p: ParameterSet, name: string, t: number, s: ModelSizes):
       const out = mul(outLin.apply(a), rawScaleRow);
       return reshape(out, [...out.shape.slice(0, -1).map(() => 0), nt, pc]);
     },
-    netT(xi, ctx) {
-      if (!inLin || !xi) return netTNoIdentity(ctx);
+    netTNoIdentity: noIdentity,
+    contextLayers: { first: ctxLin, gates: blocks.map((b) => b.gate) },
+    netT(xi, columns) {
+      if (!inLin) throw new RangeError('NSF: netT needs an identity part; use netTNoIdentity');
       // Every bias rides on a constant row of ones: xi carries it as its last row (the sampler
       // keeps one below the coordinates), each matrix gets the bias as an extra column and passes
       // the ones on by an extra row [0 ... 0 1] (ReLU keeps them), and the gated product has a
       // zero row there. So the network is products only, with no full-size bias Add after each.
-      // The per-observation parts (the context term of the first matrix, the gates) are columns
-      // [B, H + 1, 1] from the context as a column [B, E, 1], which scale or add to constant
-      // matrices. Same function as net(), in feature-major layout.
+      // The per-observation parts (the first layer's context term, the gates) are columns
+      // [B, H + 1, 1], which add to or scale constant matrices. Same function as net(), in
+      // feature-major layout.
       const g = p.graph;
-      const ctxT = transpose(ctx, [0, 2, 1]); // [B, E, 1]
-      const lastRow = (cols: number, value: number) =>
-        g.constant(
-          Array.from({ length: cols }, (_, j) => (j === cols - 1 ? value : 0)),
-          [1, cols],
-        );
-      const column = (v: Tensor) => reshape(v, [v.shape[0], 1]);
-      // Layer (w [in, out], b [out]) as the matrix [[w^T | b]; [0 ... 0 ones]] [out + 1, in + 1]:
-      // it maps [x; 1] to [w^T x + b; ones] (ones = 0 gives a zero last row).
-      const augmented = (w: Tensor, b: Tensor, ones: number) =>
-        concat([concat([transpose(w), column(b)], 1), lastRow(w.shape[0] + 1, ones)], 0);
-      // [in, H] weight -> [H + 1, in] with a zero row below (the ones row gets no contribution).
-      const withZeroRow = (w: Tensor) => concat([transpose(w), fullLike(slice(transpose(w), 0, 0, 1), 0)], 0);
       const ni = identity.length;
       // [[W_in^T | b_in + C c]; [0 ... 0 1]]: the constant part plus the context column in the last
       // column. xi is in unit coordinates (y = 2B xi - B), so the weight is 2B W_in and the bias
       // b_in - B W_in^T 1.
       const inBias = sub(inLin.bias!, mul(sum(inLin.weight, [0]), s.tailBound));
       const inConst = augmented(mul(inLin.weight, 2 * s.tailBound), inBias, 1); // [H + 1, ni + 1]
-      const ctxColumn = matmul(withZeroRow(ctxLin.weight), ctxT); // [B, H + 1, 1]
-      let a = matmul(add(inConst, mul(ctxColumn, lastRow(ni + 1, 1))), xi); // [B, H + 1, N]
-      for (const b of blocks) {
-        // The gate as a column [B, H + 1, 1] (its last entry scales the zero row).
-        const gate = sigmoid(
-          add(
-            matmul(withZeroRow(b.gate.weight), ctxT),
-            column(concat([b.gate.bias!, g.constant([0], [1])], 0)),
-          ),
-        );
+      let a = matmul(add(inConst, mul(columns.first, lastRow(g, ni + 1, 1))), xi); // [B, H + 1, N]
+      blocks.forEach((b, i) => {
         const u = relu(matmul(augmented(b.l0.weight, b.l0.bias!, 1), relu(a)));
-        a = add(a, matmul(mul(augmented(b.l1.weight, b.l1.bias!, 0), gate), u));
-      }
+        a = add(a, matmul(mul(augmented(b.l1.weight, b.l1.bias!, 0), columns.gates[i]), u));
+      });
       // The raw-parameter scale is folded into the output layer's weights and bias (constants).
       // Its rows, with a row for the boundary knots appended (index nt * P: the constant
       // BOUNDARY_RAW_DERIVATIVE on the row of ones), are gathered into one matrix per kind of
@@ -167,7 +190,7 @@ function buildCoupling(p: ParameterSet, name: string, t: number, s: ModelSizes):
       const out = concat(
         [
           concat([transpose(mul(outLin.weight, rawScaleRow)), column(mul(outLin.bias!, rawScaleRow))], 1),
-          lastRow(h + 1, BOUNDARY_RAW_DERIVATIVE),
+          lastRow(g, h + 1, BOUNDARY_RAW_DERIVATIVE),
         ],
         0,
       ); // [nt * P + 1, H + 1]
@@ -192,7 +215,7 @@ function buildCoupling(p: ParameterSet, name: string, t: number, s: ModelSizes):
         derivatives: part(
           add(
             rows((i) => [end, ...range(i * pc + 2 * k, k - 1), end]),
-            lastRow(h + 1, MIN_DERIVATIVE),
+            lastRow(g, h + 1, MIN_DERIVATIVE),
           ),
           k + 1,
         ),
@@ -255,7 +278,7 @@ export function buildNsf(p: ParameterSet, s: ModelSizes): DensityModel {
         // spread over the N samples.
         const spread = mul(unsqueeze(y, [2]), 0); // [B, 1, 1, N]
         for (let t = layers.length - 1; t >= 0; t--) {
-          const { widths, heights, derivatives } = layers[t].c.netT(null, ctx);
+          const { widths, heights, derivatives } = layers[t].c.netTNoIdentity(ctx);
           const parts = {
             widths: add(widths, spread),
             heights: add(heights, spread),
@@ -279,6 +302,39 @@ export function buildNsf(p: ParameterSet, s: ModelSizes): DensityModel {
       const unitRow = (c: number) =>
         Array.from({ length: d + 1 }, (_, j) => (j === c ? 1 / (2 * bound) : j === d ? 0.5 : 0));
       const onesRow = (n: number) => Array.from({ length: n }, (_, j) => (j === n - 1 ? 1 : 0));
+      // Every transform's per-observation columns from one product with the context and one
+      // sigmoid: the first layers' context terms, then the gates, [H + 1] rows each.
+      const h1 = s.hiddenFeatures + 1;
+      const firsts = layers.map((l) => l.c.contextLayers.first);
+      const gates = layers.flatMap((l) => l.c.contextLayers.gates);
+      const biasRows = (l: LinearParams) =>
+        l.bias ? concat([l.bias, g.constant([0], [1])], 0) : g.constant(new Array<number>(h1).fill(0), [h1]);
+      const all = [...firsts, ...gates];
+      const columns = add(
+        matmul(
+          concat(
+            all.map((l) => withZeroRow(l.weight)),
+            0,
+          ),
+          transpose(ctx, [0, 2, 1]),
+        ),
+        reshape(concat(all.map(biasRows), 0), [all.length * h1, 1]),
+      ); // [B, (T + 2T)(H + 1), 1]
+      const [firstPart, gatePart] = split(columns, 1, [firsts.length * h1, gates.length * h1]);
+      const firstCols = split(
+        firstPart,
+        1,
+        firsts.map(() => h1),
+      );
+      const gateCols = split(
+        sigmoid(gatePart),
+        1,
+        gates.map(() => h1),
+      );
+      const columnsOf = (t: number): { first: Tensor; gates: Tensor[] } => ({
+        first: firstCols[t],
+        gates: gateCols.slice(2 * t, 2 * t + 2),
+      });
       const last = layers[layers.length - 1].c;
       // The identity part alone ([B, |identity|, N]) is the next transform's part to invert; later
       // it is the previous spline's output.
@@ -287,7 +343,7 @@ export function buildNsf(p: ParameterSet, s: ModelSizes): DensityModel {
       let yt = matmul(matrix(last.transformed.map(unitRow)), zAug);
       for (let t = layers.length - 1; t >= 0; t--) {
         const c = layers[t].c;
-        const v = splineInverseUnit(yt, c.netT(yi, ctx), k, -2);
+        const v = splineInverseUnit(yt, c.netT(yi, columnsOf(t)), k, -2);
         if (t === 0) {
           // [v; identity; 1] -> theta in coordinate order.
           const order = [...c.transformed, ...c.identity];
