@@ -105,6 +105,40 @@ describe.each(KINDS)('%s density', (kind) => {
   });
 });
 
+describe.each(KINDS)('%s z-scoring of theta', (kind) => {
+  it('samples are the unit-scale samples mapped by std and mean; log-densities shift by log std', async () => {
+    const est = createEstimator({
+      kind,
+      thetaDim: 3,
+      xDim: 2,
+      seed: 4,
+      hiddenFeatures: 16,
+      numTransforms: 3,
+      numComponents: 3,
+    });
+    const unit = unitZ(3, 2);
+    const scaled = { ...unit, theta: { mean: [1, -2, 0.25], std: [3, 0.5, 2] } };
+    // The same weights: only the output affine differs.
+    const params = initialParameters(est, unit);
+    const a = await untrainedPosterior(est, unit, params);
+    const b = await untrainedPosterior(est, scaled, params);
+    const xs = new Float32Array([0.3, -0.7, 1.2, 0.4]);
+    const sa = await a.sample(xs, 500, { seed: 9 });
+    const sb = await b.sample(xs, 500, { seed: 9 });
+    for (let i = 0; i < sa.length; i++) {
+      const c = i % 3;
+      const expected = scaled.theta.std[c] * sa[i] + scaled.theta.mean[c];
+      expect(Math.abs(sb[i] - expected)).toBeLessThan(1e-4 * (1 + Math.abs(expected)));
+    }
+    const la = await a.logProb(sa, xs);
+    const lb = await b.logProb(sb, xs);
+    const logStd = scaled.theta.std.reduce((acc, v) => acc + Math.log(v), 0);
+    for (let i = 0; i < la.length; i++) expect(lb[i]).toBeCloseTo(la[i] - logStd, 3);
+    await a.dispose();
+    await b.dispose();
+  });
+});
+
 describe('one-parameter estimators', () => {
   it.each(KINDS)('%s normalizes in 1-D', async (kind) => {
     const est = createEstimator({

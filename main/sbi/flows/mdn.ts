@@ -137,12 +137,23 @@ export function buildMdn(p: ParameterSet, s: ModelSizes): DensityModel {
       // theta = mu_k + U_k^-1 z for the chosen k. U^-1 is computed once per observation and
       // component (on [B, 1, K, D, D]), then one batched MatMul with the one-hot picks each
       // sample's mean and inverse factor; the per-sample work is two small constant MatMuls.
+      // The output affine is folded into the table (per observation): scale_i mu_i + shift_i and
+      // row i of U^-1 times scale_i, so no full-size node broadcasts along the short last axis.
       const inv = m.uInv; // [B, 1, K, D * D]
-      const table = squeeze(concat([m.mu, inv], -1), [1]); // [B, K, D + D * D]
+      const tableScale = [
+        ...out.scale,
+        ...Array.from({ length: d * d }, (_, e) => out.scale[Math.floor(e / d)]),
+      ];
+      const tableShift = [...out.shift, ...new Array<number>(d * d).fill(0)];
+      const table = applyAffine(
+        squeeze(concat([m.mu, inv], -1), [1]),
+        { scale: tableScale, shift: tableShift },
+        -1,
+      ); // [B, K, D + D * D]
       const picked = matmul(onehot, table); // [B, N, D + D * D]
       const zRep = matmul(squeeze(z, [2]), repeatZ); // [B, N, D * D]: z_j at position i * D + j
       const y = matmul(mul(slice(picked, -1, d, d + d * d), zRep), sumRows); // [B, N, D]
-      return applyAffine(add(slice(picked, -1, 0, d), y), out, -1);
+      return add(slice(picked, -1, 0, d), y);
     },
   };
 }
