@@ -158,7 +158,7 @@ export class Rng {
 const ZIG_R = 3.442619855899; // start of the tail
 const ZIG_V = 9.91256303526217e-3; // area of each layer
 const ZIG_M = 16777216; // 2^24: |position| < 2^24
-const ZIG_K = new Float64Array(128);
+const ZIG_K = new Int32Array(128); // integer thresholds (< 2^24): an integer comparison per draw
 const ZIG_W = new Float64Array(128);
 const ZIG_F = new Float64Array(128);
 {
