@@ -35,6 +35,7 @@ import {
 } from './trace-input.ts';
 import { selectSpikeRows, selectTraceRows, type SpikeTrains, type TraceBatch } from './traces.ts';
 import type { PipelineRun } from './progress.ts';
+import { PIPELINE_MAX_EPOCHS } from './defaults.ts';
 
 /** Which summary an estimator is conditioned on. */
 export type SummaryKind = 'handcrafted' | 'learned';
@@ -140,16 +141,7 @@ export const PIPELINE_LEARNING_RATE: Readonly<Record<SummaryKind, number>> = {
  * (TrainOptions.schedule), so that the last epochs refine with small steps.
  */
 export const PIPELINE_SCHEDULE = 'cosine';
-/**
- * Epoch limit per member of both estimators: 24 with 200,000 simulations (DEFAULT_PIPELINE_SIMS).
- * Training time is rows x epochs. At 60,000 simulations the learned estimator overfit (training
- * loss 0.13 against validation 1.36), which weight decay or a smaller dense layer did not cure, so
- * the budget moved to more simulations: 240,000 x 18 first. There, though, the learned estimator's
- * validation loss was still on a plateau after 18 epochs with two of four seeds (held-out
- * log-probability -9.2 against -8.1 to -8.4); 24 epochs ended the plateau with every seed tried,
- * and 200,000 simulations keep the demo under 10 minutes (docs/pipeline.md).
- */
-export const PIPELINE_MAX_EPOCHS = 24;
+export { PIPELINE_MAX_EPOCHS };
 /**
  * Linear step-size warm-up of both estimators, in epochs. Without it both started with full Adam
  * steps from fresh moments; with one epoch of warm-up (seeds 1 and 2, 200,000 x 24) the best
@@ -172,7 +164,7 @@ export interface EstimatorTrainingOptions {
   numTransforms?: number;
   /** Independently seeded members per estimator (1). */
   ensemble?: number;
-  /** Epoch limit per member (PIPELINE_MAX_EPOCHS, 70) and early-stopping patience (10). */
+  /** Epoch limit per member (PIPELINE_MAX_EPOCHS, 24) and early-stopping patience (10). */
   maxEpochs?: number;
   stopAfterEpochs?: number;
   batchSize?: number;

@@ -34,16 +34,9 @@ import type { PipelineRun } from './progress.ts';
 import { DEFAULT_REGIME, labelRegime, regimeFraction, type RegimeOptions } from './regime.ts';
 import { restrictPrior, sampleRestricted, type RestrictionResult } from './restriction.ts';
 import type { StoredRestriction } from './stored-restriction.ts';
+import { DEFAULT_PIPELINE_SIMS } from './defaults.ts';
 
-/**
- * Training simulations of the default budget: 200,000 with 24 epochs (PIPELINE_MAX_EPOCHS; 20,000
- * at first, 60,000 x 70 and 240,000 x 18 earlier on 2026-11-29). Simulation takes seconds; training
- * dominates and costs rows x epochs. More simulations and fewer epochs first gave both estimators
- * better held-out log-probabilities at the same cost; at 18 epochs, though, the learned estimator
- * was still on its plateau with two of four seeds, and 24 epochs on 200,000 rows ended it with
- * every seed (docs/pipeline.md).
- */
-export const DEFAULT_PIPELINE_SIMS = 200_000;
+export { DEFAULT_PIPELINE_SIMS };
 
 /**
  * Held-out observations compared in detail by default (see PipelineOptions.compareObservations):

@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, root, screenshot, shotsDir, startServe, type Served } from './harness.ts';
 import { PIPELINE_PATIENCE } from '../../main/pipeline/estimators.ts';
+import { DEFAULT_PIPELINE_SIMS, PIPELINE_MAX_EPOCHS } from '../../main/pipeline/defaults.ts';
 
 let served: Served;
 let browser: Browser;
@@ -108,6 +109,11 @@ describe('workflow in the browser', () => {
     await expect
       .poll(() => page.textContent('[data-testid="uses-restriction"]'))
       .toMatch(/Use the stored restriction #\d+/);
+    // The fields start at the pipeline's defaults (the same constants as the CLI and the API).
+    expect(await page.inputValue('label:has-text("Training simulations") input')).toBe(
+      String(DEFAULT_PIPELINE_SIMS),
+    );
+    expect(await page.inputValue('label:has-text("Max epochs") input')).toBe(String(PIPELINE_MAX_EPOCHS));
     await fillLabel('Training simulations', 2000);
     await fillLabel('Max epochs', 10);
     await fillLabel('Chip samples/circuit', 100);
