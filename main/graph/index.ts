@@ -44,7 +44,6 @@ export {
   sigmoid,
   sign,
   softplus,
-  softplusStable,
   sqrt,
   square,
   stopGradient,

@@ -100,7 +100,10 @@ export const sign = (x: Tensor): Tensor => unary('Sign', x);
 export const sqrt = (x: Tensor): Tensor => unary('Sqrt', x);
 /** 1 / x */
 export const reciprocal = (x: Tensor): Tensor => unary('Reciprocal', x);
-/** log(1 + e^x), one ONNX Softplus node (float32 only in onnxruntime; see `softplusStable`). */
+/**
+ * log(1 + e^x), any float dtype; emitted as max(log(1 + exp(min(x, 80))), x) (onnx-emit.ts), its
+ * gradient g sigmoid(x).
+ */
 export const softplus = (x: Tensor): Tensor => unary('Softplus', x);
 /** x for x > 0, alpha (e^x - 1) otherwise; one ONNX Elu node (float32 only in onnxruntime). */
 export const elu = (x: Tensor, alpha = 1): Tensor => unary('Elu', x, { alpha });
@@ -192,15 +195,10 @@ export function clip(x: Tensor, lo: TensorLike | null, hi: TensorLike | null): T
   return y;
 }
 
-/** log(1 + e^x) computed stably from primitives available in float64 too: relu(x) + log(1 + e^-|x|). */
-export function softplusStable(x: Tensor): Tensor {
-  return add(relu(x), log(add(exp(neg(abs(x))), 1)));
-}
-
 /** ELU from primitives available in float64: where(x > 0, x, alpha (e^min(x,0) - 1)). */
 export function eluComposite(x: Tensor, alpha = 1): Tensor {
   return where(greater(x, 0), x, mul(sub(exp(minimum(x, 0)), 1), alpha));
 }
 
 /** log(sigmoid(x)) = -softplus(-x), stable. */
-export const logSigmoid = (x: Tensor): Tensor => neg(softplusStable(neg(x)));
+export const logSigmoid = (x: Tensor): Tensor => neg(softplus(neg(x)));

@@ -95,7 +95,7 @@ function buildNet(dim: number, box: Box, hidden: number, blocks: number, rows = 
 /** Mean binary cross-entropy with logits: softplus(z) - y z. */
 function bceLoss(net: Net): G.Tensor {
   const y = net.graph.input('label', [net.theta.shape[0]]);
-  return G.mean(G.sub(G.softplusStable(net.logits), G.mul(y, net.logits)));
+  return G.mean(G.sub(G.softplus(net.logits), G.mul(y, net.logits)));
 }
 
 function checkInputs(theta: Float32Array, labels: Uint8Array, box: Box): number {

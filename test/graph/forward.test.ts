@@ -67,7 +67,8 @@ describe('forward values match straightforward JavaScript references', () => {
       ['sqrt', G.sqrt, Math.sqrt],
       ['reciprocal', G.reciprocal, (v) => 1 / v],
       ['softplus', (t) => G.softplus(G.sub(t, 1.5)), (v) => Math.log1p(Math.exp(v - 1.5))],
-      ['softplusStable', (t) => G.softplusStable(G.mul(t, -30)), (v) => Math.log1p(Math.exp(-30 * v))],
+      ['softplusFarBelow0', (t) => G.softplus(G.mul(t, -30)), (v) => Math.log1p(Math.exp(-30 * v))],
+      ['softplusAbove80', (t) => G.softplus(G.mul(t, 40)), (v) => Math.log1p(Math.exp(40 * v))],
       ['elu', (t) => G.elu(G.sub(t, 1.5), 0.5), (v) => (v > 1.5 ? v - 1.5 : 0.5 * Math.expm1(v - 1.5))],
       [
         'eluComposite',
