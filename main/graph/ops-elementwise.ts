@@ -186,7 +186,8 @@ export const square = (x: Tensor): Tensor => mul(x, x);
  */
 export function clip(x: Tensor, lo: TensorLike | null, hi: TensorLike | null): Tensor {
   if (typeof lo === 'number' && typeof hi === 'number') {
-    if (!(lo <= hi)) throw new GraphError(`clip: lower bound ${lo} is above the upper bound ${hi}`);
+    if (!(lo <= hi))
+      throw new GraphError(`clip: the bounds must be numbers with lo <= hi, got lo ${lo} and hi ${hi}`);
     return unary('Clip', x, { min: lo, max: hi });
   }
   let y = x;

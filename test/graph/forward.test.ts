@@ -81,6 +81,10 @@ describe('forward values match straightforward JavaScript references', () => {
     ];
     const res = await run(Object.fromEntries(ops.map(([n, f]) => [n, f(x)])), { x: Float64Array.from(xs) });
     for (const [n, , ref] of ops) expectClose(res[n], xs.map(ref), 1e-12);
+    expect(() => G.clip(x, 2, 0.5)).toThrow(
+      'clip: the bounds must be numbers with lo <= hi, got lo 2 and hi 0.5',
+    );
+    expect(() => G.clip(x, NaN, 1)).toThrow('got lo NaN and hi 1');
   });
 
   it('binary ops broadcast like numpy', async () => {
