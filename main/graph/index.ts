@@ -110,7 +110,8 @@ export {
   type EmitOptions,
   type TensorSpec,
 } from './onnx-model.ts';
-export { Session, ort, type Feed, type SessionOptions, type TypedArray } from './runtime.ts';
+export { Session, ort, sessionOptions, type Feed, type SessionOptions, type TypedArray } from './runtime.ts';
+export { SessionPool, type PoolTensor } from './pool.ts';
 export {
   Trainer,
   adamScalars,

@@ -20,6 +20,16 @@ export interface SessionOptions {
   threads?: number;
 }
 
+/** The onnxruntime options of every session (here and in a SessionPool's workers). */
+export function sessionOptions(threads: number): ort.InferenceSession.SessionOptions {
+  return {
+    graphOptimizationLevel: 'all',
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+  };
+}
+
 const ORT_TYPE: Record<DType, ort.Tensor.Type> = {
   float32: 'float32',
   float64: 'float64',
@@ -67,12 +77,7 @@ export class Session {
       throw new RangeError(`threads must be a positive integer, got ${threads}`);
     let session: ort.InferenceSession;
     try {
-      session = await ort.InferenceSession.create(bytes, {
-        graphOptimizationLevel: 'all',
-        intraOpNumThreads: threads,
-        interOpNumThreads: 1,
-        executionMode: 'sequential',
-      });
+      session = await ort.InferenceSession.create(bytes, sessionOptions(threads));
     } catch (e) {
       throw new GraphError(`onnxruntime could not load the model: ${(e as Error).message}`);
     }
