@@ -5,6 +5,10 @@
  * With a box prior, samples outside the box are rejected and redrawn, and log-densities are
  * renormalized by the accepted mass Z(x), estimated per observation from `acceptanceSamples` draws.
  *
+ * Large calls run in worker threads, one single-threaded session each, started by the first such
+ * call (about 0.2 s) and stopped by `dispose`; they give the same numbers as the calling thread's
+ * sessions, since the noise is drawn from one generator in run order either way.
+ *
  * @example
  * const post = await loadPosterior('est');
  * const theta = await post.sample(x, 1000);        // x: B*xDim values -> B*1000*thetaDim values
@@ -14,7 +18,7 @@
 import os from 'node:os';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { Session, ort } from '../graph/index.ts';
+import { Session, SessionPool, ort, type PoolTensor, type TypedArray } from '../graph/index.ts';
 import { checkSameEstimator, ContractError, readContractModel, type PosteriorMetadata } from './contract.ts';
 import { DataError } from './data.ts';
 import { insideBounds } from './prior.ts';
@@ -42,42 +46,66 @@ export interface LogProbOptions {
  * and 0.82 s (MDN) against 8.0 s and 1.46 s in one run.
  */
 const ROWS_PER_RUN = 16_384;
+/** One onnxruntime run: rows `row..row + rows` of observations `obs..obs + count`. */
+interface Run {
+  obs: number;
+  count: number;
+  row: number;
+  rows: number;
+}
+
 /**
- * The onnxruntime runs for B observations with n rows each: whole observations per run while they
- * fit in ROWS_PER_RUN rows, else one observation's rows in slices. Rows `row..row + rows` of
- * observations `obs..obs + count`.
+ * The onnxruntime runs for B observations with n rows each, at least `parts` of them when there
+ * are enough rows (one per worker of a pool): whole observations per run while they fit in the
+ * run size, else one observation's rows in slices. In order, so the runs' rows concatenated are
+ * the B x n rows observation-major.
  */
-function* runs(b: number, n: number): Generator<{ obs: number; count: number; row: number; rows: number }> {
-  const obsPerRun = Math.floor(ROWS_PER_RUN / n);
+function* runs(b: number, n: number, parts = 1): Generator<Run> {
+  const size = Math.min(ROWS_PER_RUN, Math.ceil((b * n) / parts));
+  const obsPerRun = Math.floor(size / n);
   if (obsPerRun >= 1) {
     for (let o = 0; o < b; o += obsPerRun)
       yield { obs: o, count: Math.min(obsPerRun, b - o), row: 0, rows: n };
     return;
   }
   for (let o = 0; o < b; o++) {
-    for (let r = 0; r < n; r += ROWS_PER_RUN)
-      yield { obs: o, count: 1, row: r, rows: Math.min(ROWS_PER_RUN, n - r) };
+    for (let r = 0; r < n; r += size) yield { obs: o, count: 1, row: r, rows: Math.min(size, n - r) };
   }
 }
 /** Below this acceptance rate sampling stops with an error instead of looping. */
 const MIN_ACCEPTANCE = 1e-4;
 
 /**
- * Intra-op threads of the sampler and log-density sessions: two, or one on a single-core machine.
- * Measured on the 2-core development machine (quiet, graph run alone, best of 7): 10,000 samples
- * of one observation took 211 / 149 ms (MAF), 186 / 114 ms (NSF) and 8.3 / 7.2 ms (MDN) with one /
- * two threads; 1,000 samples for each of 512 observations 11.9 / 7.0 s (MAF) and 0.30 / 0.21 s (MDN).
+ * Intra-op threads of the sessions in the calling thread, which run the small calls (and every
+ * call when there are no workers): two, or one on a single-core machine.
  */
 export const POSTERIOR_THREADS = Math.min(2, os.availableParallelism());
 
+/**
+ * Worker threads that run the large calls (POOL_MIN_ROWS rows or more), one single-threaded
+ * session per model each, side by side: one per core, at most four, none on a single-core
+ * machine. On the 2-core development machine two workers sample 1,000 for each of 512
+ * observations in 0.95 s with the NSF, against 1.0-1.7 s for one session on two threads, whose
+ * threads wait for each other at every node (docs/sbi-measurements.md). Each worker keeps a
+ * session of each model it ran (about 80 MB for runs of ROWS_PER_RUN rows).
+ */
+export const POSTERIOR_WORKERS = os.availableParallelism() > 1 ? Math.min(4, os.availableParallelism()) : 0;
+/** Fewest rows (samples or parameter sets) of a call that goes to the workers. */
+const POOL_MIN_ROWS = 4096;
+
 /** The posterior estimate q(theta | x). Arrays are row-major float32. */
 export class Posterior {
+  /** The worker pool of large calls, started by the first one. */
+  private pool: Promise<SessionPool | null> | null = null;
+
   private constructor(
     private readonly samplerSession: Session,
     private readonly logProbSession: Session,
     /** What the estimator declares about itself (parameter names, bounds, z-score, ...). */
     readonly meta: PosteriorMetadata,
     private readonly bytes: { sampler: Uint8Array; logProb: Uint8Array },
+    /** Workers of large calls (0: every call runs in this thread's sessions). */
+    readonly workers: number,
   ) {}
 
   /** Create from the two contract models' bytes (checked against the contract). */
@@ -85,7 +113,7 @@ export class Posterior {
     sampler: Uint8Array,
     logProb: Uint8Array,
     where = 'estimator',
-    opts: { threads?: number } = {},
+    opts: { threads?: number; workers?: number } = {},
   ): Promise<Posterior> {
     const a = readContractModel(sampler, `${where}/sampler.onnx`, 'sampler').meta;
     const b = readContractModel(logProb, `${where}/log_prob.onnx`, 'log_prob').meta;
@@ -93,6 +121,9 @@ export class Posterior {
     const threads = opts.threads ?? POSTERIOR_THREADS;
     if (!Number.isInteger(threads) || threads < 1)
       throw new RangeError(`threads must be a positive integer, got ${opts.threads}`);
+    const workers = opts.workers ?? POSTERIOR_WORKERS;
+    if (!Number.isInteger(workers) || workers < 0)
+      throw new RangeError(`workers must be a non-negative integer, got ${opts.workers}`);
     let s: Session, l: Session;
     try {
       s = await Session.create(sampler, { threads });
@@ -100,7 +131,84 @@ export class Posterior {
     } catch (err) {
       throw new ContractError(`${where}: onnxruntime cannot load the estimator: ${(err as Error).message}`);
     }
-    return new Posterior(s, l, a, { sampler, logProb });
+    return new Posterior(s, l, a, { sampler, logProb }, workers);
+  }
+
+  /** Worker threads running now: 0 until the first large call starts them, and after `dispose`. */
+  async workersRunning(): Promise<number> {
+    const pool = await this.pool;
+    return pool?.usable ? pool.size : 0;
+  }
+
+  /**
+   * The worker pool for a call of `rows` rows, or null when the call runs in this thread: small
+   * calls, no workers, or workers that could not start (then a warning says why, once).
+   */
+  private async poolFor(rows: number): Promise<SessionPool | null> {
+    if (this.workers < 2 || rows < POOL_MIN_ROWS) return null;
+    this.pool ??= this.startPool();
+    const started = this.pool;
+    const pool = await started;
+    if (pool === null || pool.usable) return pool;
+    // A worker stopped: one fresh pool, however many calls noticed it.
+    if (this.pool === started) this.pool = this.startPool();
+    return this.pool;
+  }
+
+  private startPool(): Promise<SessionPool | null> {
+    return SessionPool.create(
+      { sampler: this.bytes.sampler, logProb: this.bytes.logProb },
+      { workers: this.workers },
+    ).catch((err: Error) => {
+      process.emitWarning(`posterior runs stay in the calling thread: ${err.message}`);
+      return null;
+    });
+  }
+
+  /**
+   * Runs `model` over the rows of B observations with n rows each, in the workers (several runs in
+   * flight, `done` called in run order) or in this thread. `feeds` makes a run's inputs, in run
+   * order, with the arrays it hands over to the worker.
+   */
+  private async execute(
+    model: 'sampler' | 'logProb',
+    b: number,
+    n: number,
+    feeds: (r: Run) => { feeds: Record<string, PoolTensor>; handOver: TypedArray[] },
+    done: (r: Run, out: Float32Array) => void,
+  ): Promise<void> {
+    const output = model === 'sampler' ? 'theta' : 'log_prob';
+    const pool = await this.poolFor(b * n);
+    if (!pool) {
+      const session = model === 'sampler' ? this.samplerSession : this.logProbSession;
+      for (const r of runs(b, n)) {
+        const tensors: Record<string, ort.Tensor> = {};
+        for (const [name, f] of Object.entries(feeds(r).feeds))
+          tensors[name] = new ort.Tensor('float32', f.data as Float32Array, f.dims);
+        done(r, (await session.runRaw(tensors))[output].data as Float32Array);
+      }
+      return;
+    }
+    // Two runs per worker in flight: each has its next run waiting when it finishes one.
+    const window = 2 * pool.size;
+    const inFlight: { r: Run; out: Promise<Record<string, PoolTensor>> }[] = [];
+    const plan = runs(b, n, pool.size);
+    try {
+      for (;;) {
+        while (inFlight.length < window) {
+          const next = plan.next();
+          if (next.done) break;
+          const f = feeds(next.value);
+          inFlight.push({ r: next.value, out: pool.run(model, f.feeds, f.handOver) });
+        }
+        const first = inFlight.shift();
+        if (!first) return;
+        done(first.r, (await first.out)[output].data as Float32Array);
+      }
+    } finally {
+      // After an error, let the runs still in flight end before the caller goes on.
+      await Promise.allSettled(inFlight.map((f) => f.out));
+    }
   }
 
   get thetaDim(): number {
@@ -125,20 +233,10 @@ export class Posterior {
     return x.length / d;
   }
 
-  /** One sampler run: x [B, X], noise [B, n, Z] -> theta [B, n, D]. */
-  private async runSampler(x: Float32Array, b: number, n: number, rng: Rng): Promise<Float32Array> {
-    const z = this.meta.noiseDim;
-    const noise = rng.fillNormal(new Float32Array(b * n * z));
-    const out = await this.samplerSession.runRaw({
-      x: new ort.Tensor('float32', x, [b, this.meta.xDim]),
-      noise: new ort.Tensor('float32', noise, [b, n, z]),
-    });
-    return out.theta.data as Float32Array;
-  }
-
   /**
    * Unbounded draws for many observations, in cache-sized runs. `ids` numbers the observations
-   * as the caller knows them (for errors).
+   * as the caller knows them (for errors). The noise is drawn from `rng` in run order, so the
+   * draws do not depend on how the runs are split.
    * @throws DataError when a sample is not finite (NaN or inf), naming the observation.
    */
   private async drawUnbounded(
@@ -150,40 +248,36 @@ export class Posterior {
   ): Promise<Float32Array> {
     const d = this.meta.thetaDim;
     const xd = this.meta.xDim;
+    const z = this.meta.noiseDim;
     const out = new Float32Array(b * n * d);
-    for (const r of runs(b, n)) {
-      const draws = await this.runSampler(
-        x.subarray(r.obs * xd, (r.obs + r.count) * xd),
-        r.count,
-        r.rows,
-        rng,
-      );
-      // v - v is 0 for finite v, NaN for NaN and +-inf.
-      for (let i = 0; i < draws.length; i++) {
-        if (draws[i] - draws[i] !== 0) {
-          const obs = ids[r.obs + Math.floor(i / (r.rows * d))];
-          throw new DataError(
-            `observation ${obs}: the estimator returned a non-finite sample (${draws[i]}); its outputs overflow for this observation, so its estimate cannot be used`,
-          );
+    await this.execute(
+      'sampler',
+      b,
+      n,
+      (r) => {
+        const noise = rng.fillNormal(new Float32Array(r.count * r.rows * z));
+        return {
+          feeds: {
+            x: { data: x.subarray(r.obs * xd, (r.obs + r.count) * xd), dims: [r.count, xd] },
+            noise: { data: noise, dims: [r.count, r.rows, z] },
+          },
+          handOver: [noise],
+        };
+      },
+      (r, draws) => {
+        // v - v is 0 for finite v, NaN for NaN and +-inf.
+        for (let i = 0; i < draws.length; i++) {
+          if (draws[i] - draws[i] !== 0) {
+            const obs = ids[r.obs + Math.floor(i / (r.rows * d))];
+            throw new DataError(
+              `observation ${obs}: the estimator returned a non-finite sample (${draws[i]}); its outputs overflow for this observation, so its estimate cannot be used`,
+            );
+          }
         }
-      }
-      out.set(draws, (r.obs * n + r.row) * d);
-    }
+        out.set(draws, (r.obs * n + r.row) * d);
+      },
+    );
     return out;
-  }
-
-  /** One log-density run: theta [B, n, D], x [B, X] -> [B * n]. */
-  private async runLogProb(
-    theta: Float32Array,
-    x: Float32Array,
-    b: number,
-    n: number,
-  ): Promise<Float32Array> {
-    const out = await this.logProbSession.runRaw({
-      theta: new ort.Tensor('float32', theta, [b, n, this.meta.thetaDim]),
-      x: new ort.Tensor('float32', x, [b, this.meta.xDim]),
-    });
-    return out.log_prob.data as Float32Array;
   }
 
   /** Log-densities of the unbounded estimate for B observations with n parameter sets each, in cache-sized runs. */
@@ -196,14 +290,25 @@ export class Posterior {
     const d = this.meta.thetaDim;
     const xd = this.meta.xDim;
     const out = new Float32Array(b * n);
-    for (const r of runs(b, n)) {
-      const first = r.obs * n + r.row;
-      const part = theta.subarray(first * d, (first + r.count * r.rows) * d);
-      out.set(
-        await this.runLogProb(part, x.subarray(r.obs * xd, (r.obs + r.count) * xd), r.count, r.rows),
-        first,
-      );
-    }
+    await this.execute(
+      'logProb',
+      b,
+      n,
+      (r) => {
+        const first = r.obs * n + r.row;
+        return {
+          feeds: {
+            theta: {
+              data: theta.subarray(first * d, (first + r.count * r.rows) * d),
+              dims: [r.count, r.rows, d],
+            },
+            x: { data: x.subarray(r.obs * xd, (r.obs + r.count) * xd), dims: [r.count, xd] },
+          },
+          handOver: [],
+        };
+      },
+      (r, lp) => out.set(lp, r.obs * n + r.row),
+    );
     return out;
   }
 
@@ -359,8 +464,11 @@ export class Posterior {
     return this.bytes;
   }
 
-  /** Free the native sessions. */
+  /** Free the native sessions and stop the workers. */
   async dispose(): Promise<void> {
+    const pool = await this.pool;
+    this.pool = null;
+    await pool?.close();
     await this.samplerSession.release();
     await this.logProbSession.release();
   }

@@ -16,7 +16,7 @@ import { arrayPairSource } from '../../main/sbi/data.ts';
 import { createEstimator } from '../../main/sbi/estimator.ts';
 import { train } from '../../main/sbi/train.ts';
 import { Rng } from '../../main/sbi/rng.ts';
-import type { Posterior } from '../../main/sbi/posterior.ts';
+import { Posterior } from '../../main/sbi/posterior.ts';
 import type { EstimatorKind } from '../../main/sbi/contract.ts';
 import { validateOnTask, type ValidationResult } from '../../main/sbi/validate.command.ts';
 
@@ -49,13 +49,17 @@ function syntheticPairs(n: number): { theta: Float32Array; x: Float32Array } {
   return { theta, x };
 }
 
-async function timeSampling(post: Posterior): Promise<{ single10kMs: number; batch512x1000Ms: number }> {
+async function timeSampling(
+  post: Posterior,
+): Promise<{ single10kMs: number; batch512x1000Ms: number; workers: number }> {
   const r = new Rng(1);
   const one = r.fillNormal(new Float32Array(20));
   const many = r.fillNormal(new Float32Array(512 * 20));
-  await post.sample(one, 10_000, { seed: 0 }); // warm-up
+  // Warm-up: the first calls start the workers and their sessions, and compile the JavaScript
+  // on both sides.
+  for (let i = 0; i < 3; i++) await post.sample(one, 10_000, { seed: 100 + i });
   const singles: number[] = [];
-  for (let i = 0; i < 5; i++) {
+  for (let i = 0; i < 9; i++) {
     const t = performance.now();
     await post.sample(one, 10_000, { seed: i });
     singles.push(performance.now() - t);
@@ -67,7 +71,11 @@ async function timeSampling(post: Posterior): Promise<{ single10kMs: number; bat
     await post.sample(many, 1000, { seed: i });
     batches.push(performance.now() - t);
   }
-  return { single10kMs: median(singles), batch512x1000Ms: median(batches) };
+  return {
+    single10kMs: median(singles),
+    batch512x1000Ms: median(batches),
+    workers: await post.workersRunning(),
+  };
 }
 
 async function speed(kind: EstimatorKind, epochs: number) {
@@ -86,7 +94,12 @@ async function speed(kind: EstimatorKind, epochs: number) {
   const trainSeconds = allTrainSeconds.length > 1 ? allTrainSeconds.slice(1) : allTrainSeconds;
   const post = await run.posterior();
   const sampling = await timeSampling(post);
+  // The same calls with every run in the calling thread's sessions (two intra-op threads).
+  const { sampler, logProb } = post.modelBytes();
   await post.dispose();
+  const inThread = await Posterior.fromBytes(sampler, logProb, kind, { workers: 0 });
+  const samplingInCallingThread = await timeSampling(inThread);
+  await inThread.dispose();
   return {
     estimator: kind,
     rows: 100_000,
@@ -98,6 +111,7 @@ async function speed(kind: EstimatorKind, epochs: number) {
     epochSecondsWithValidation: median(run.history.map((h) => h.seconds)),
     msPerStep: (1000 * median(trainSeconds)) / steps,
     sampling,
+    samplingInCallingThread,
   };
 }
 

@@ -41,10 +41,11 @@ export async function untrainedPosterior(
   est: Estimator,
   z = unitZ(est.sizes.thetaDim, est.xDim),
   params?: Float32Array,
+  opts: { threads?: number; workers?: number } = {},
 ): Promise<Posterior> {
   const meta = metadataFor(est, z);
   const p = params ?? initialParameters(est, z);
-  return Posterior.fromBytes(emitSampler(est, meta, p), emitLogProb(est, meta, p));
+  return Posterior.fromBytes(emitSampler(est, meta, p), emitLogProb(est, meta, p), 'estimator', opts);
 }
 
 /** 2-D grid of points over [-l, l]^2 with `n` points per axis (cell centres); returns points and cell area. */

@@ -150,6 +150,97 @@ describe('batched evaluation', () => {
   });
 });
 
+describe('worker sessions', () => {
+  /** Largest absolute difference of two arrays of the same length. */
+  const maxDiff = (a: Float32Array, b: Float32Array) => {
+    expect(a.length).toBe(b.length);
+    let m = 0;
+    for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+    return m;
+  };
+
+  it.each([
+    ['one observation split between the workers', 1, 10_000],
+    ['whole observations per run', 40, 1000],
+  ])('large calls give the draws and log-densities of the calling thread: %s', async (_, b, n) => {
+    const est = createEstimator({ kind: 'nsf', thetaDim: 3, xDim: 4, hiddenFeatures: 16, numTransforms: 2 });
+    const z = unitZ(3, 4);
+    const here = await untrainedPosterior(est, z, undefined, { threads: 1, workers: 0 });
+    const pooled = await untrainedPosterior(est, z, undefined, { threads: 1, workers: 2 });
+    expect(pooled.workers).toBe(2);
+    const xs = Float32Array.from({ length: b * 4 }, (_, i) => Math.sin(1.3 * i));
+    // Small calls run in the calling thread; the first large one starts the workers.
+    await pooled.sample(xs.subarray(0, 4), 100, { seed: 5 });
+    expect(await pooled.workersRunning()).toBe(0);
+    const a = await here.sample(xs, n, { seed: 5 });
+    const p = await pooled.sample(xs, n, { seed: 5 });
+    expect(await pooled.workersRunning()).toBe(2);
+    expect(await here.workersRunning()).toBe(0);
+    // The noise is drawn in run order from one generator, so the split does not change it.
+    expect(maxDiff(a, p)).toBeLessThan(1e-5);
+    expect(maxDiff(a, await pooled.sample(xs, n, { seed: 6 }))).toBeGreaterThan(0.1);
+    expect(maxDiff(await here.logProb(a, xs), await pooled.logProb(a, xs))).toBeLessThan(1e-4);
+    await here.dispose();
+    await pooled.dispose();
+    expect(await pooled.workersRunning()).toBe(0);
+  });
+
+  it('keeps the prior box and names a non-finite observation in the workers', async () => {
+    const bounds = { low: [-0.5, -1], high: [0.5, 0.3] };
+    const est = createEstimator({
+      kind: 'maf',
+      thetaDim: 2,
+      xDim: 2,
+      bounds,
+      hiddenFeatures: 16,
+      numTransforms: 2,
+    });
+    const z = unitZ(2, 2);
+    const here = await untrainedPosterior(est, z, undefined, { threads: 1, workers: 0 });
+    const pooled = await untrainedPosterior(est, z, undefined, { threads: 1, workers: 2 });
+    const xs = Float32Array.from({ length: 8 * 2 }, (_, i) => Math.cos(i));
+    const a = await here.sample(xs, 3000, { seed: 2 });
+    const p = await pooled.sample(xs, 3000, { seed: 2 });
+    expect(await pooled.workersRunning()).toBe(2);
+    expect(maxDiff(a, p)).toBeLessThan(1e-5);
+    for (let i = 0; i < p.length; i += 2) {
+      expect(Math.abs(p[i])).toBeLessThanOrEqual(0.5);
+      expect(p[i + 1] >= -1 && p[i + 1] <= 0.3).toBe(true);
+    }
+    await here.dispose();
+    await pooled.dispose();
+
+    const nsf = createEstimator({ kind: 'nsf', thetaDim: 3, xDim: 4, hiddenFeatures: 16, numTransforms: 2 });
+    const huge = initialParameters(nsf, unitZ(3, 4)).map((v) => v * 1e20);
+    const broken = await untrainedPosterior(nsf, unitZ(3, 4), huge, { workers: 2 });
+    const many = Float32Array.from({ length: 64 * 4 }, (_, i) => 1 + (i % 4));
+    await expect(broken.sample(many, 1000, { seed: 1 })).rejects.toThrow(
+      /observation 0: the estimator returned a non-finite sample/,
+    );
+    await broken.dispose();
+  });
+
+  it('starts fresh workers when one has stopped', async () => {
+    const est = createEstimator({ kind: 'maf', thetaDim: 2, xDim: 2, hiddenFeatures: 8, numTransforms: 2 });
+    const post = await untrainedPosterior(est, unitZ(2, 2), undefined, { workers: 2 });
+    const xs = Float32Array.from({ length: 10 * 2 }, (_, i) => Math.sin(i));
+    const first = await post.sample(xs, 1000, { seed: 4 });
+    type Internals = { pool: Promise<{ slots: { worker: { terminate(): Promise<number> } }[] }> };
+    await (await (post as unknown as Internals).pool).slots[1].worker.terminate();
+    expect(await post.workersRunning()).toBe(0);
+    expect(await post.sample(xs, 1000, { seed: 4 })).toEqual(first);
+    expect(await post.workersRunning()).toBe(2);
+    await post.dispose();
+  });
+
+  it('refuses a negative worker count', async () => {
+    const est = createEstimator({ kind: 'mdn', thetaDim: 2, xDim: 2, hiddenFeatures: 8 });
+    await expect(untrainedPosterior(est, unitZ(2, 2), undefined, { workers: -1 })).rejects.toThrow(
+      /workers must be a non-negative integer, got -1/,
+    );
+  });
+});
+
 describe('ONNX export', () => {
   it.each(['maf', 'nsf', 'mdn'] as const)(
     '%s round-trips through files: a fresh session gives the same numbers',
