@@ -46,6 +46,12 @@ export interface LogProbOptions {
  * and 0.82 s (MDN) against 8.0 s and 1.46 s in one run.
  */
 const ROWS_PER_RUN = 16_384;
+/**
+ * Rows per run in the workers: smaller, so that two workers running side by side do not crowd
+ * each other out of the caches. Two workers sampling the NSF took 3.58-3.65 ms per 1,000 rows in
+ * runs of 5,000-8,000 rows, against 3.89 in runs of 16,000 (one worker alone: 3.4-3.5 either way).
+ */
+const POOL_ROWS_PER_RUN = 6144;
 /** One onnxruntime run: rows `row..row + rows` of observations `obs..obs + count`. */
 interface Run {
   obs: number;
@@ -57,19 +63,21 @@ interface Run {
 /**
  * The onnxruntime runs for B observations with n rows each, at least `parts` of them when there
  * are enough rows (one per worker of a pool): whole observations per run while they fit in the
- * run size, else one observation's rows in slices. In order, so the runs' rows concatenated are
+ * run size, else one observation's rows in slices of equal length. In order, so the runs' rows concatenated are
  * the B x n rows observation-major.
  */
-function* runs(b: number, n: number, parts = 1): Generator<Run> {
-  const size = Math.min(ROWS_PER_RUN, Math.ceil((b * n) / parts));
+function* runs(b: number, n: number, parts = 1, rowsPerRun = ROWS_PER_RUN): Generator<Run> {
+  const size = Math.min(rowsPerRun, Math.ceil((b * n) / parts));
   const obsPerRun = Math.floor(size / n);
   if (obsPerRun >= 1) {
     for (let o = 0; o < b; o += obsPerRun)
       yield { obs: o, count: Math.min(obsPerRun, b - o), row: 0, rows: n };
     return;
   }
+  // Slices of (nearly) equal length: runs of one shape, evenly spread over the workers.
+  const slice = Math.ceil(n / Math.ceil(n / size));
   for (let o = 0; o < b; o++) {
-    for (let r = 0; r < n; r += size) yield { obs: o, count: 1, row: r, rows: Math.min(size, n - r) };
+    for (let r = 0; r < n; r += slice) yield { obs: o, count: 1, row: r, rows: Math.min(slice, n - r) };
   }
 }
 /** Below this acceptance rate sampling stops with an error instead of looping. */
@@ -87,7 +95,7 @@ export const POSTERIOR_THREADS = Math.min(2, os.availableParallelism());
  * machine. On the 2-core development machine two workers sample 1,000 for each of 512
  * observations in 0.95 s with the NSF, against 1.0-1.7 s for one session on two threads, whose
  * threads wait for each other at every node (docs/sbi-measurements.md). Each worker keeps a
- * session of each model it ran (about 80 MB for runs of ROWS_PER_RUN rows).
+ * session of each model it ran.
  */
 export const POSTERIOR_WORKERS = os.availableParallelism() > 1 ? Math.min(4, os.availableParallelism()) : 0;
 /** Fewest rows (samples or parameter sets) of a call that goes to the workers. */
@@ -192,7 +200,7 @@ export class Posterior {
     // Two runs per worker in flight: each has its next run waiting when it finishes one.
     const window = 2 * pool.size;
     const inFlight: { r: Run; out: Promise<Record<string, PoolTensor>> }[] = [];
-    const plan = runs(b, n, pool.size);
+    const plan = runs(b, n, pool.size, POOL_ROWS_PER_RUN);
     try {
       for (;;) {
         while (inFlight.length < window) {
