@@ -49,11 +49,23 @@ interface Slot {
 type WorkerMessage =
   { type: 'ready' } | { type: 'result'; id: number; outputs?: Record<string, PoolTensor>; error?: string };
 
+/**
+ * A rejected run. Marked as handled, like every run's result: callers with several runs in flight
+ * await them in order, and one refused early must not count as an unhandled rejection meanwhile.
+ */
+function refused(err: Error): Promise<never> {
+  const p = Promise.reject(err);
+  p.catch(() => undefined);
+  return p;
+}
+
 /** Path of the workers' script (a plain module next to this one in the installation). */
 const WORKER_SCRIPT = (): string => path.join(appRoot(), 'main', 'graph', 'session-worker.mjs');
 
 export class SessionPool {
   private nextId = 0;
+  /** One promise per run sent and not yet ended, settling when it ends. */
+  private readonly running = new Set<Promise<void>>();
   /** Why the pool cannot run any more (a worker stopped, or `close` was called). */
   private stopped: string | null = null;
 
@@ -156,9 +168,9 @@ export class SessionPool {
     feeds: Record<string, PoolTensor>,
     handOver: readonly TypedArray[] = [],
   ): Promise<Record<string, PoolTensor>> {
-    if (this.stopped !== null) return Promise.reject(new GraphError(this.stopped));
+    if (this.stopped !== null) return refused(new GraphError(this.stopped));
     if (!this.models.includes(model))
-      return Promise.reject(new GraphError(`unknown model ${model}; the pool has ${this.models.join(', ')}`));
+      return refused(new GraphError(`unknown model ${model}; the pool has ${this.models.join(', ')}`));
     const message: Record<string, { type: OrtType; data: TypedArray; dims: number[] }> = {};
     const transfer: ArrayBuffer[] = [];
     for (const [name, f] of Object.entries(feeds)) {
@@ -175,16 +187,28 @@ export class SessionPool {
     let slot = this.slots[0];
     for (const s of this.slots) if (s.pending.size < slot.pending.size) slot = s;
     const id = this.nextId++;
-    return new Promise((resolve, reject) => {
+    const result = new Promise<Record<string, PoolTensor>>((resolve, reject) => {
       if (slot.pending.size === 0) slot.worker.ref();
       slot.pending.set(id, { resolve, reject });
       slot.worker.postMessage({ id, model, feeds: message }, transfer);
     });
+    // Also marks the run's failure as handled: a caller may await earlier runs first.
+    const ended = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.running.add(ended);
+    void ended.then(() => this.running.delete(ended));
+    return result;
   }
 
-  /** Stops the workers; runs still waiting fail. */
+  /**
+   * Stops the workers once the runs they were sent have ended; later runs are refused. (A worker
+   * stopped inside an onnxruntime run would take the whole process down with it.)
+   */
   async close(): Promise<void> {
     this.stopped ??= 'the session pool was closed';
+    await Promise.all(this.running);
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }
 }

@@ -70,20 +70,29 @@ describe('SessionPool', () => {
     await bad.close();
   });
 
-  it('fails the waiting runs of a worker that stops, and is no longer usable', async () => {
-    const p = await G.SessionPool.create({ m: bytes }, { workers: 1 });
-    const x = new Float32Array(30_000);
-    const waiting = p.run('m', { x: { data: x, dims: [10_000, 3] } });
-    // The thread ends under the run, as a crash would end it.
-    await (
-      p as unknown as { slots: { worker: { terminate(): Promise<number> } }[] }
-    ).slots[0].worker.terminate();
-    await expect(waiting).rejects.toThrow(/a session worker stopped \(exit code 1\)/);
+  it('is no longer usable once a worker has stopped', async () => {
+    const p = await G.SessionPool.create({ m: bytes }, { workers: 2 });
+    await p.run('m', { x: { data: new Float32Array(3), dims: [1, 3] } });
+    // The thread ends while idle, as a crash would end it.
+    type Internals = { slots: { worker: { terminate(): Promise<number> } }[] };
+    await (p as unknown as Internals).slots[1].worker.terminate();
     expect(p.usable).toBe(false);
-    await expect(p.run('m', { x: { data: x, dims: [10_000, 3] } })).rejects.toThrow(
-      /a session worker stopped/,
+    await expect(p.run('m', { x: { data: new Float32Array(3), dims: [1, 3] } })).rejects.toThrow(
+      /a session worker stopped \(exit code 1\)/,
     );
     await p.close();
+  });
+
+  it('lets the runs in flight end before it stops the workers', async () => {
+    const p = await G.SessionPool.create({ m: bytes }, { workers: 2 });
+    const x = Float32Array.from({ length: 600_000 }, (_, i) => Math.sin(i));
+    const want = (await here.run({ x })).z.data;
+    const runs = [0, 1, 2, 3].map(() => p.run('m', { x: { data: x, dims: [200_000, 3] } }));
+    await p.close(); // stopping a worker inside a run would abort the process
+    for (const r of runs) expect((await r).z.data).toEqual(want);
+    await expect(p.run('m', { x: { data: x, dims: [200_000, 3] } })).rejects.toThrow(
+      /the session pool was closed/,
+    );
   });
 
   it('after close, says so instead of running', async () => {

@@ -233,6 +233,18 @@ describe('worker sessions', () => {
     await post.dispose();
   });
 
+  it('dispose during a large call lets the runs in flight end and fails the call', async () => {
+    const est = createEstimator({ kind: 'nsf', thetaDim: 3, xDim: 4, hiddenFeatures: 16, numTransforms: 2 });
+    const post = await untrainedPosterior(est, unitZ(3, 4), undefined, { workers: 2 });
+    const xs = Float32Array.from({ length: 256 * 4 }, (_, i) => Math.sin(i));
+    await post.sample(xs, 1000, { seed: 8 });
+    const call = expect(post.sample(xs, 1000, { seed: 8 })).rejects.toThrow(/the session pool was closed/);
+    await new Promise((resolve) => setTimeout(resolve, 5)); // runs on both workers in flight
+    await post.dispose();
+    await call;
+    expect(await post.workersRunning()).toBe(0);
+  });
+
   it('refuses a negative worker count', async () => {
     const est = createEstimator({ kind: 'mdn', thetaDim: 2, xDim: 2, hiddenFeatures: 8 });
     await expect(untrainedPosterior(est, unitZ(2, 2), undefined, { workers: -1 })).rejects.toThrow(
