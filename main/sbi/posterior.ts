@@ -93,7 +93,7 @@ export const POSTERIOR_THREADS = Math.min(2, os.availableParallelism());
  * Worker threads that run the large calls (POOL_MIN_ROWS rows or more), one single-threaded
  * session per model each, side by side: one per core, at most four, none on a single-core
  * machine. On the 2-core development machine two workers sample 1,000 for each of 512
- * observations in 0.95 s with the NSF, against 1.0-1.7 s for one session on two threads, whose
+ * observations in 0.91-0.94 s with the NSF, against 1.0-1.7 s for one session on two threads, whose
  * threads wait for each other at every node (docs/sbi-measurements.md). Each worker keeps a
  * session of each model it ran.
  */
