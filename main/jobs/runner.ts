@@ -155,11 +155,17 @@ export class JobRunner extends EventEmitter {
     return j ? { ...j.status } : this.finished.find((s) => s.id === id);
   }
 
-  /** Cancel everything (on shutdown) and wait for the workers to end. */
+  /**
+   * Cancel everything (on shutdown) and wait for the workers to end: a job that honours
+   * cancellation stops by itself (and cleans up), the others are stopped after the grace period.
+   * A worker is not stopped at once: inside an onnxruntime run, that would abort the process.
+   */
   async shutdown(): Promise<void> {
-    const workers = [...this.jobs.values()].map((j) => j.worker);
+    const ended = [...this.jobs.values()].map(
+      (j) => new Promise<void>((resolve) => j.worker.once('exit', () => resolve())),
+    );
     for (const id of [...this.jobs.keys()]) this.cancel(id);
-    await Promise.all(workers.map((w) => w.terminate()));
+    await Promise.all(ended);
   }
 
   private applyProgress(job: Running, r: JobProgressReport): void {

@@ -78,6 +78,25 @@ describe('JobRunner', () => {
     expect(Date.now() - t0).toBeLessThan(30_000);
   });
 
+  it('shutdown lets a cooperative job stop by itself, even one inside onnxruntime runs', async () => {
+    const runner = new JobRunner();
+    const { result, id } = runner.start({
+      kind: 'test',
+      label: 'runs',
+      module: fixtures,
+      export: 'runSessionUntilCancelled',
+      params: {},
+    });
+    await new Promise<void>((resolve) =>
+      runner.on('status', (s: JobStatus) => s.id === id && (s.done ?? 0) >= 3 && resolve()),
+    );
+    // Stopping the worker at once would catch it inside a run and abort this process.
+    await runner.shutdown();
+    const err = (await result.catch((e: unknown) => e)) as JobError;
+    expect(err.cancelled).toBe(true);
+    expect(runner.get(id)!.state).toBe('cancelled');
+  });
+
   it('returns typed arrays intact', async () => {
     const runner = new JobRunner();
     const { result } = runner.start<{ data: Float32Array }>({
