@@ -7,7 +7,7 @@
  * Usage: npm run bench:sbi [-- --skip-accuracy] [-- --with-100k] [-- --estimator nsf] [-- --fine-tune 1]
  * Accuracy uses NSF for two_moons and MAF for gaussian_linear unless --estimator names one for both,
  * with one fine-tuning restart after early stopping (--fine-tune 0 for the sbi toolbox's loop).
- * The MAF trains for 3 epochs (--epochs N); its seconds per epoch are the median of the epochs
+ * The MAF trains for 6 epochs (--epochs N); its seconds per epoch are the median of the five
  * after the first, which includes warm-up (all epochs are listed in trainSecondsPerEpochAll).
  */
 import os from 'node:os';
@@ -16,6 +16,7 @@ import { arrayPairSource } from '../../main/sbi/data.ts';
 import { createEstimator } from '../../main/sbi/estimator.ts';
 import { train } from '../../main/sbi/train.ts';
 import { Rng } from '../../main/sbi/rng.ts';
+import * as G from '../../main/graph/index.ts';
 import { Posterior } from '../../main/sbi/posterior.ts';
 import type { EstimatorKind } from '../../main/sbi/contract.ts';
 import { validateOnTask, type ValidationResult } from '../../main/sbi/validate.command.ts';
@@ -26,7 +27,7 @@ const { values } = parseArgs({
     'with-100k': { type: 'boolean', default: false },
     estimator: { type: 'string' },
     'fine-tune': { type: 'string', default: '1' },
-    epochs: { type: 'string', default: '3' },
+    epochs: { type: 'string', default: '6' },
   },
 });
 
@@ -140,11 +141,49 @@ async function accuracy(task: 'two_moons' | 'gaussian_linear', sims: number) {
   };
 }
 
+/**
+ * The machine's speed right now: best of 15 runs of a fixed onnxruntime workload (eight 64 x 64
+ * ReLU layers on 4,096 rows, 0.27 GFLOP) on one and on two intra-op threads, in ms. This virtual
+ * machine's speed changes over the day; the reference tells which phase a run's timings came from.
+ */
+async function machineReference(): Promise<{ oneThreadMs: number; twoThreadsMs: number }> {
+  const g = new G.Graph();
+  const x = g.input('x', [4096, 64]);
+  const r = new Rng(7);
+  let h = x;
+  for (let i = 0; i < 8; i++)
+    h = G.relu(
+      G.matmul(
+        h,
+        g.constant(
+          Array.from(r.fillNormal(new Float32Array(4096))).map((v) => v / 8),
+          [64, 64],
+        ),
+      ),
+    );
+  const model = G.emitModel({ outputs: { y: G.sum(h) } });
+  const input = r.fillNormal(new Float32Array(4096 * 64));
+  const best = async (threads: number) => {
+    const session = await G.Session.create(model, { threads });
+    for (let i = 0; i < 5; i++) await session.run({ x: input });
+    let min = Infinity;
+    for (let i = 0; i < 15; i++) {
+      const t = performance.now();
+      await session.run({ x: input });
+      min = Math.min(min, performance.now() - t);
+    }
+    await session.release();
+    return +min.toFixed(3);
+  };
+  return { oneThreadMs: await best(1), twoThreadsMs: await best(2) };
+}
+
 const started = Date.now();
 const result: Record<string, unknown> = {
   conditions: {
     cpus: os.cpus().length,
     loadAverageAtStart: os.loadavg()[0],
+    referenceAtStart: await machineReference(),
     note: 'wall-clock timings on a shared machine; other work running at the same time inflates them',
   },
   targets: {
@@ -173,5 +212,6 @@ if (!values['skip-accuracy']) {
   }
   result.accuracy = acc;
 }
+(result.conditions as Record<string, unknown>).referenceAtEnd = await machineReference();
 result.totalSeconds = (Date.now() - started) / 1000;
 process.stdout.write(JSON.stringify(result, null, 2) + '\n');
