@@ -17,23 +17,13 @@
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { appRoot } from '../paths.ts';
-import { sessionOptions, type TypedArray } from './runtime.ts';
+import { arrayDtype, sessionOptions, type TypedArray } from './runtime.ts';
 import { GraphError } from './tensor.ts';
 
 /** A tensor sent to or received from a worker. */
 export interface PoolTensor {
   data: TypedArray;
   dims: readonly number[];
-}
-
-type OrtType = 'float32' | 'float64' | 'int64' | 'int32' | 'bool';
-
-function ortType(a: TypedArray): OrtType {
-  if (a instanceof Float32Array) return 'float32';
-  if (a instanceof Float64Array) return 'float64';
-  if (a instanceof BigInt64Array) return 'int64';
-  if (a instanceof Int32Array) return 'int32';
-  return 'bool';
 }
 
 interface Pending {
@@ -171,7 +161,8 @@ export class SessionPool {
     if (this.stopped !== null) return refused(new GraphError(this.stopped));
     if (!this.models.includes(model))
       return refused(new GraphError(`unknown model ${model}; the pool has ${this.models.join(', ')}`));
-    const message: Record<string, { type: OrtType; data: TypedArray; dims: number[] }> = {};
+    // onnxruntime's tensor type names are the dtype names.
+    const message: Record<string, { type: string; data: TypedArray; dims: number[] }> = {};
     const transfer: ArrayBuffer[] = [];
     for (const [name, f] of Object.entries(feeds)) {
       const own =
@@ -182,7 +173,7 @@ export class SessionPool {
       // slice() copies exactly the view: posting a view would copy its whole buffer.
       const data = own ? f.data : f.data.slice();
       if (own) transfer.push(data.buffer as ArrayBuffer);
-      message[name] = { type: ortType(data), data, dims: [...f.dims] };
+      message[name] = { type: arrayDtype(data), data, dims: [...f.dims] };
     }
     let slot = this.slots[0];
     for (const s of this.slots) if (s.pending.size < slot.pending.size) slot = s;

@@ -38,7 +38,8 @@ const ORT_TYPE: Record<DType, ort.Tensor.Type> = {
   bool: 'bool',
 };
 
-function arrayDtype(a: unknown): DType | string {
+/** The dtype of a typed array (or, for anything else, its type's name). */
+export function arrayDtype(a: unknown): DType | string {
   if (a instanceof Float32Array) return 'float32';
   if (a instanceof Float64Array) return 'float64';
   if (a instanceof BigInt64Array) return 'int64';
