@@ -63,8 +63,8 @@ interface Run {
 /**
  * The onnxruntime runs for B observations with n rows each, at least `parts` of them when there
  * are enough rows (one per worker of a pool): whole observations per run while they fit in the
- * run size, else one observation's rows in slices of equal length. In order, so the runs' rows concatenated are
- * the B x n rows observation-major.
+ * run size, else one observation's rows in slices of equal length. In order, so the runs' rows
+ * concatenated are the B x n rows observation-major.
  */
 function* runs(b: number, n: number, parts = 1, rowsPerRun = ROWS_PER_RUN): Generator<Run> {
   const size = Math.min(rowsPerRun, Math.ceil((b * n) / parts));
@@ -105,6 +105,7 @@ const POOL_MIN_ROWS = 4096;
 export class Posterior {
   /** The worker pool of large calls, started by the first one. */
   private pool: Promise<SessionPool | null> | null = null;
+  private disposed = false;
 
   private constructor(
     private readonly samplerSession: Session,
@@ -185,6 +186,7 @@ export class Posterior {
     feeds: (r: Run) => { feeds: Record<string, PoolTensor>; handOver: TypedArray[] },
     done: (r: Run, out: Float32Array) => void,
   ): Promise<void> {
+    if (this.disposed) throw new Error('this posterior was disposed; load the estimator again to use it');
     const output = model === 'sampler' ? 'theta' : 'log_prob';
     const pool = await this.poolFor(b * n);
     if (!pool) {
@@ -474,6 +476,8 @@ export class Posterior {
 
   /** Free the native sessions and stop the workers. */
   async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
     const pool = await this.pool;
     this.pool = null;
     await pool?.close();

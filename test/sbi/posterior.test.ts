@@ -12,35 +12,46 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Graph, add, emitModel } from '../../main/graph/index.ts';
 import { createEstimator, initialParameters } from '../../main/sbi/estimator.ts';
-import { loadPosterior } from '../../main/sbi/posterior.ts';
+import { loadPosterior, type Posterior } from '../../main/sbi/posterior.ts';
 import { ContractError } from '../../main/sbi/contract.ts';
 import { untrainedPosterior, unitZ } from './helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'adexwb-posterior-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** A small NSF (theta 3-D, x 4-D). */
+const smallNsf = () =>
+  createEstimator({ kind: 'nsf', thetaDim: 3, xDim: 4, hiddenFeatures: 16, numTransforms: 2 });
+
+/** The prior box of the bounded-prior tests (theta 2-D), and a small MAF on it. */
+const bounds = { low: [-0.5, -1], high: [0.5, 0.3] };
+const boxedMaf = () =>
+  createEstimator({ kind: 'maf', thetaDim: 2, xDim: 2, bounds, hiddenFeatures: 16, numTransforms: 2 });
+
+/** Expects every 2-D sample inside `bounds`. */
+function expectInsideBox(s: Float32Array): void {
+  for (let i = 0; i < s.length; i += 2) {
+    expect(s[i]).toBeGreaterThanOrEqual(bounds.low[0]);
+    expect(s[i]).toBeLessThanOrEqual(bounds.high[0]);
+    expect(s[i + 1]).toBeGreaterThanOrEqual(bounds.low[1]);
+    expect(s[i + 1]).toBeLessThanOrEqual(bounds.high[1]);
+  }
+}
+
+/** The worker threads of a posterior's started pool, to stop one as a crash would. */
+async function poolWorkers(post: Posterior): Promise<{ terminate(): Promise<number> }[]> {
+  type Internals = { pool: Promise<{ slots: { worker: { terminate(): Promise<number> } }[] }> };
+  return (await (post as unknown as Internals).pool).slots.map((s) => s.worker);
+}
+
 describe('bounded prior', () => {
-  const bounds = { low: [-0.5, -1], high: [0.5, 0.3] };
   const x = new Float32Array([0.2, 0.1]);
 
   it('rejects samples outside the box and redraws them', async () => {
-    const est = createEstimator({
-      kind: 'maf',
-      thetaDim: 2,
-      xDim: 2,
-      bounds,
-      hiddenFeatures: 16,
-      numTransforms: 2,
-    });
-    const post = await untrainedPosterior(est);
+    const post = await untrainedPosterior(boxedMaf());
     const s = await post.sample(new Float32Array([0.2, 0.1, -1, 1]), 3000, { seed: 1 });
     expect(s.length).toBe(2 * 3000 * 2);
-    for (let i = 0; i < s.length; i += 2) {
-      expect(s[i]).toBeGreaterThanOrEqual(-0.5);
-      expect(s[i]).toBeLessThanOrEqual(0.5);
-      expect(s[i + 1]).toBeGreaterThanOrEqual(-1);
-      expect(s[i + 1]).toBeLessThanOrEqual(0.3);
-    }
+    expectInsideBox(s);
     await post.dispose();
   });
 
@@ -83,7 +94,7 @@ describe('bounded prior', () => {
 
 describe('batched evaluation', () => {
   it('samples 512 observations in one call; batched log-densities equal single-observation ones', async () => {
-    const est = createEstimator({ kind: 'nsf', thetaDim: 3, xDim: 4, hiddenFeatures: 16, numTransforms: 2 });
+    const est = smallNsf();
     const post = await untrainedPosterior(est);
     const b = 512;
     const xs = Float32Array.from({ length: b * 4 }, (_, i) => Math.sin(i));
@@ -120,7 +131,7 @@ describe('batched evaluation', () => {
   });
 
   it('names the observation when the estimator returns non-finite samples', async () => {
-    const est = createEstimator({ kind: 'nsf', thetaDim: 3, xDim: 4, hiddenFeatures: 16, numTransforms: 2 });
+    const est = smallNsf();
     // Weights 1e20 times too large: the network's outputs overflow float32.
     const huge = initialParameters(est, unitZ(3, 4)).map((v) => v * 1e20);
     const post = await untrainedPosterior(est, unitZ(3, 4), huge);
@@ -163,7 +174,7 @@ describe('worker sessions', () => {
     ['one observation split between the workers', 1, 10_000],
     ['whole observations per run', 40, 1000],
   ])('large calls give the draws and log-densities of the calling thread: %s', async (_, b, n) => {
-    const est = createEstimator({ kind: 'nsf', thetaDim: 3, xDim: 4, hiddenFeatures: 16, numTransforms: 2 });
+    const est = smallNsf();
     const z = unitZ(3, 4);
     const here = await untrainedPosterior(est, z, undefined, { threads: 1, workers: 0 });
     const pooled = await untrainedPosterior(est, z, undefined, { threads: 1, workers: 2 });
@@ -186,15 +197,7 @@ describe('worker sessions', () => {
   });
 
   it('keeps the prior box and names a non-finite observation in the workers', async () => {
-    const bounds = { low: [-0.5, -1], high: [0.5, 0.3] };
-    const est = createEstimator({
-      kind: 'maf',
-      thetaDim: 2,
-      xDim: 2,
-      bounds,
-      hiddenFeatures: 16,
-      numTransforms: 2,
-    });
+    const est = boxedMaf();
     const z = unitZ(2, 2);
     const here = await untrainedPosterior(est, z, undefined, { threads: 1, workers: 0 });
     const pooled = await untrainedPosterior(est, z, undefined, { threads: 1, workers: 2 });
@@ -203,14 +206,11 @@ describe('worker sessions', () => {
     const p = await pooled.sample(xs, 3000, { seed: 2 });
     expect(await pooled.workersRunning()).toBe(2);
     expect(maxDiff(a, p)).toBeLessThan(1e-5);
-    for (let i = 0; i < p.length; i += 2) {
-      expect(Math.abs(p[i])).toBeLessThanOrEqual(0.5);
-      expect(p[i + 1] >= -1 && p[i + 1] <= 0.3).toBe(true);
-    }
+    expectInsideBox(p);
     await here.dispose();
     await pooled.dispose();
 
-    const nsf = createEstimator({ kind: 'nsf', thetaDim: 3, xDim: 4, hiddenFeatures: 16, numTransforms: 2 });
+    const nsf = smallNsf();
     const huge = initialParameters(nsf, unitZ(3, 4)).map((v) => v * 1e20);
     const broken = await untrainedPosterior(nsf, unitZ(3, 4), huge, { workers: 2 });
     const many = Float32Array.from({ length: 64 * 4 }, (_, i) => 1 + (i % 4));
@@ -225,8 +225,7 @@ describe('worker sessions', () => {
     const post = await untrainedPosterior(est, unitZ(2, 2), undefined, { workers: 2 });
     const xs = Float32Array.from({ length: 10 * 2 }, (_, i) => Math.sin(i));
     const first = await post.sample(xs, 1000, { seed: 4 });
-    type Internals = { pool: Promise<{ slots: { worker: { terminate(): Promise<number> } }[] }> };
-    await (await (post as unknown as Internals).pool).slots[1].worker.terminate();
+    await (await poolWorkers(post))[1].terminate();
     expect(await post.workersRunning()).toBe(0);
     expect(await post.sample(xs, 1000, { seed: 4 })).toEqual(first);
     expect(await post.workersRunning()).toBe(2);
@@ -234,7 +233,7 @@ describe('worker sessions', () => {
   });
 
   it('dispose during a large call lets the runs in flight end and fails the call', async () => {
-    const est = createEstimator({ kind: 'nsf', thetaDim: 3, xDim: 4, hiddenFeatures: 16, numTransforms: 2 });
+    const est = smallNsf();
     const post = await untrainedPosterior(est, unitZ(3, 4), undefined, { workers: 2 });
     const xs = Float32Array.from({ length: 256 * 4 }, (_, i) => Math.sin(i));
     await post.sample(xs, 1000, { seed: 8 });
@@ -243,6 +242,12 @@ describe('worker sessions', () => {
     await post.dispose();
     await call;
     expect(await post.workersRunning()).toBe(0);
+    // Once disposed, it says so (and a second dispose does nothing).
+    await expect(post.sample(xs, 1000, { seed: 8 })).rejects.toThrow(/this posterior was disposed/);
+    await expect(post.logProb(new Float32Array(3), xs.subarray(0, 4))).rejects.toThrow(
+      /this posterior was disposed/,
+    );
+    await post.dispose();
   });
 
   it('refuses a negative worker count', async () => {
