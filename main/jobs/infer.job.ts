@@ -7,7 +7,12 @@
 import { createEmulator } from '../emulator/index.ts';
 import { compareOnObservation } from '../pipeline/compare.ts';
 import { storeComparisonPosteriors } from '../pipeline/persist.ts';
-import { estimatorPosterior, type FeatureSpec, type TrainedEstimator } from '../pipeline/estimators.ts';
+import {
+  estimatorPosterior,
+  releasePosteriors,
+  type FeatureSpec,
+  type TrainedEstimator,
+} from '../pipeline/estimators.ts';
 import type { PipelineExperiment } from '../pipeline/experiment.ts';
 import { Posterior } from '../sbi/index.ts';
 import { openProject, type Experiment, type Project } from '../store/index.ts';
@@ -60,14 +65,19 @@ async function loadEstimator(
   const exp = experimentOf(project.experiments.get(stored.experimentId), features);
   const graphs = project.estimators.graphs(id);
   const members: Posterior[] = [];
-  for (let k = 0; `member${k}/sampler.onnx` in graphs; k++) {
-    members.push(
-      await Posterior.fromBytes(
-        graphs[`member${k}/sampler.onnx`],
-        graphs[`member${k}/log_prob.onnx`],
-        `estimator ${id} member ${k}`,
-      ),
-    );
+  try {
+    for (let k = 0; `member${k}/sampler.onnx` in graphs; k++) {
+      members.push(
+        await Posterior.fromBytes(
+          graphs[`member${k}/sampler.onnx`],
+          graphs[`member${k}/log_prob.onnx`],
+          `estimator ${id} member ${k}`,
+        ),
+      );
+    }
+  } catch (err) {
+    await releasePosteriors(members);
+    throw err;
   }
   if (!members.length) throw new Error(`estimator ${id} has no stored graphs`);
   return {
@@ -85,13 +95,13 @@ async function loadEstimator(
 
 export const inferJob: JobFunction<InferJobParams, { posteriorIds: number[] }> = async (p, ctx) => {
   const project = openProject(p.projectPath);
+  const loaded: Awaited<ReturnType<typeof loadEstimator>>[] = [];
   try {
     const obs = project.observations.get(p.observationId);
     if (obs.traces < 1) throw new Error(`observation ${obs.id} holds no trace`);
     if (obs.unit !== 'codes')
       throw new Error(`observation ${obs.id} is in volts; estimators take MADC codes`);
     ctx.progress({ fraction: 0.02, message: 'loading estimators' });
-    const loaded = [];
     for (const id of p.estimatorIds) loaded.push(await loadEstimator(project, id, p.seed));
     const exp = loaded[0].exp;
     const meta = obs.meta as { onset?: number; spikeTimes?: number[] };
@@ -120,6 +130,7 @@ export const inferJob: JobFunction<InferJobParams, { posteriorIds: number[] }> =
     const { posteriorIds } = storeComparisonPosteriors(project, result, obs.id, p.estimatorIds, exp.samples);
     return { posteriorIds };
   } finally {
+    await releasePosteriors(loaded.flatMap((l) => l.est.members));
     project.close();
   }
 };

@@ -12,6 +12,7 @@
 import { createEmulator } from '../emulator/index.ts';
 import { defaultExperiment } from '../pipeline/experiment.ts';
 import { runPipeline, type PipelineOptions } from '../pipeline/pipeline.ts';
+import { releasePosteriors } from '../pipeline/estimators.ts';
 import { storePipelineResult, type StoredIds } from '../pipeline/persist.ts';
 import type { EpochStatus } from '../pipeline/progress.ts';
 import { loadRestriction, type StoredRestriction } from '../pipeline/stored-restriction.ts';
@@ -161,15 +162,19 @@ export const pipelineJob: JobFunction<PipelineJobParams, PipelineJobResult> = as
         });
       },
     });
-    if (ctx.signal.aborted) throw ctx.signal.reason;
-    ctx.progress({ fraction: 0.99, message: 'storing results in the project' });
-    const project = openProject(projectPath);
     let ids: StoredIds;
     try {
-      // One transaction: a failure while storing leaves none of the run in the project, never half of it.
-      ids = project.transaction(() => storePipelineResult(project, result));
+      if (ctx.signal.aborted) throw ctx.signal.reason;
+      ctx.progress({ fraction: 0.99, message: 'storing results in the project' });
+      const project = openProject(projectPath);
+      try {
+        // One transaction: a failure while storing leaves none of the run in the project, never half of it.
+        ids = project.transaction(() => storePipelineResult(project, result));
+      } finally {
+        project.close();
+      }
     } finally {
-      project.close();
+      await releasePosteriors(result.estimators.flatMap((e) => e.members));
     }
     removeRun(dir);
     return { ids, seconds: result.seconds, runId: p.runId };

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { UsageError, type CliCommand } from '../cli/command.ts';
 import { createEmulator } from '../emulator/index.ts';
 import { openProject } from '../store/index.ts';
-import { PIPELINE_MAX_EPOCHS } from './estimators.ts';
+import { PIPELINE_MAX_EPOCHS, releasePosteriors } from './estimators.ts';
 import { storePipelineResult } from './persist.ts';
 import {
   DEFAULT_COMPARE_OBSERVATIONS,
@@ -135,7 +135,7 @@ export const demoCommand: CliCommand = {
             : []),
         ].join('\n'),
       );
-      for (const e of result.estimators) for (const m of e.members) await m.dispose();
+      await releasePosteriors(result.estimators.flatMap((e) => e.members));
       await result.restriction.prior.classifier.release();
       return 0;
     } finally {

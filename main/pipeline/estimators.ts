@@ -181,6 +181,14 @@ export interface EstimatorTrainingOptions {
   seed?: number;
 }
 
+/**
+ * Releases posteriors' sessions and stops their session workers, after any run still in flight: a
+ * thread that ends (a job's worker) with a session worker inside a run aborts the process.
+ */
+export async function releasePosteriors(posteriors: readonly Posterior[]): Promise<void> {
+  await Promise.allSettled(posteriors.map((p) => p.dispose()));
+}
+
 /** A trained estimator of either kind. */
 export interface TrainedEstimator {
   kind: SummaryKind;
@@ -221,7 +229,12 @@ export function ensemblePosterior(members: readonly BatchedPosterior[]): Batched
       return out;
     },
     async logProb(theta: Float32Array, x: Float32Array) {
-      const parts = await Promise.all(members.map((m) => m.logProb(theta, x)));
+      // Every member's call ends before this one does, also when one fails: a call still running
+      // in a member's session workers when the caller tears down its thread would abort the process.
+      const settled = await Promise.allSettled(members.map((m) => m.logProb(theta, x)));
+      const failed = settled.find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      const parts = settled.map((r) => (r as PromiseFulfilledResult<Float32Array>).value);
       const out = new Float32Array(parts[0].length);
       for (let j = 0; j < out.length; j++) {
         let mx = -Infinity;
@@ -364,72 +377,77 @@ export async function trainEstimator(
   const training: TrainedEstimator['training'] = [];
   const k = opts.ensemble ?? 1;
   const maxEpochs = opts.maxEpochs ?? PIPELINE_MAX_EPOCHS;
-  for (let m = 0; m < k; m++) {
-    throwIfAborted(run.signal);
-    const seed = (opts.seed ?? 0) + 101 * m;
-    const est = createEstimator({
-      kind: opts.kind ?? 'mdn',
-      thetaDim: d,
-      xDim,
-      parameterNames: exp.paramNames.map((n) => `logit_${n}`),
-      parameterUnits: exp.paramNames.map(() => ''),
-      hiddenFeatures: opts.hiddenFeatures,
-      numTransforms: opts.numTransforms,
-      embedding: kindOfSummary === 'learned' ? convEmbedding(xDim, opts.embedding) : undefined,
-      seed,
-    });
-    const stage = `train ${kindOfSummary}${k > 1 ? ` (member ${m + 1}/${k})` : ''}`;
-    const patience = opts.stopAfterEpochs ?? PIPELINE_PATIENCE;
-    const report = (r: EpochReport) =>
-      run.onProgress?.({
-        stage,
-        done: r.epoch,
-        total: maxEpochs,
-        loss: r.validationLoss,
-        training: {
-          trainLoss: r.trainLoss,
-          validationLoss: r.validationLoss,
-          bestValidationLoss: r.bestValidationLoss,
-          epochsSinceImprovement: r.epochsSinceImprovement,
-          patience,
-        },
-      });
-    const file = checkpoints ? checkpointFile(checkpoints.dir, kindOfSummary, m) : undefined;
-    const resumeFrom = checkpoints?.resume && file && existsSync(file) ? file : undefined;
-    // The epochs before the stop, so live curves of a resumed run start at epoch 1.
-    if (resumeFrom) for (const r of readCheckpoint(resumeFrom).history) report(r);
-    let res: TrainResult;
-    try {
-      res = await train(est, arrayPairSource(thetaU, x, d, xDim), {
-        maxEpochs,
-        stopAfterEpochs: patience,
-        batchSize: opts.batchSize,
-        learningRate: opts.learningRate ?? PIPELINE_LEARNING_RATE[kindOfSummary],
-        schedule: opts.schedule ?? PIPELINE_SCHEDULE,
-        weightDecay: opts.weightDecay,
-        warmupEpochs: opts.warmupEpochs ?? PIPELINE_WARMUP_EPOCHS,
+  try {
+    for (let m = 0; m < k; m++) {
+      throwIfAborted(run.signal);
+      const seed = (opts.seed ?? 0) + 101 * m;
+      const est = createEstimator({
+        kind: opts.kind ?? 'mdn',
+        thetaDim: d,
+        xDim,
+        parameterNames: exp.paramNames.map((n) => `logit_${n}`),
+        parameterUnits: exp.paramNames.map(() => ''),
+        hiddenFeatures: opts.hiddenFeatures,
+        numTransforms: opts.numTransforms,
+        embedding: kindOfSummary === 'learned' ? convEmbedding(xDim, opts.embedding) : undefined,
         seed,
-        signal: run.signal,
-        checkpointPath: file,
-        resumeFrom,
-        onProgress: report,
       });
-    } catch (err) {
-      if (!resumeFrom) throw err;
-      const msg = (err as Error).message;
-      throw new Error(
-        /other training data/.test(msg)
-          ? `cannot resume ${stage}: the training data differs from that of the stopped run (the simulations or the restriction changed); start a new run`
-          : `cannot resume ${stage}: ${msg}`,
+      const stage = `train ${kindOfSummary}${k > 1 ? ` (member ${m + 1}/${k})` : ''}`;
+      const patience = opts.stopAfterEpochs ?? PIPELINE_PATIENCE;
+      const report = (r: EpochReport) =>
+        run.onProgress?.({
+          stage,
+          done: r.epoch,
+          total: maxEpochs,
+          loss: r.validationLoss,
+          training: {
+            trainLoss: r.trainLoss,
+            validationLoss: r.validationLoss,
+            bestValidationLoss: r.bestValidationLoss,
+            epochsSinceImprovement: r.epochsSinceImprovement,
+            patience,
+          },
+        });
+      const file = checkpoints ? checkpointFile(checkpoints.dir, kindOfSummary, m) : undefined;
+      const resumeFrom = checkpoints?.resume && file && existsSync(file) ? file : undefined;
+      // The epochs before the stop, so live curves of a resumed run start at epoch 1.
+      if (resumeFrom) for (const r of readCheckpoint(resumeFrom).history) report(r);
+      let res: TrainResult;
+      try {
+        res = await train(est, arrayPairSource(thetaU, x, d, xDim), {
+          maxEpochs,
+          stopAfterEpochs: patience,
+          batchSize: opts.batchSize,
+          learningRate: opts.learningRate ?? PIPELINE_LEARNING_RATE[kindOfSummary],
+          schedule: opts.schedule ?? PIPELINE_SCHEDULE,
+          weightDecay: opts.weightDecay,
+          warmupEpochs: opts.warmupEpochs ?? PIPELINE_WARMUP_EPOCHS,
+          seed,
+          signal: run.signal,
+          checkpointPath: file,
+          resumeFrom,
+          onProgress: report,
+        });
+      } catch (err) {
+        if (!resumeFrom) throw err;
+        const msg = (err as Error).message;
+        throw new Error(
+          /other training data/.test(msg)
+            ? `cannot resume ${stage}: the training data differs from that of the stopped run (the simulations or the restriction changed); start a new run`
+            : `cannot resume ${stage}: ${msg}`,
+        );
+      }
+      throwIfAborted(run.signal);
+      run.onLog?.(
+        `${stage}: ${res.epochs} epochs, best validation loss ${res.bestValidationLoss.toFixed(3)} (${res.stopReason})`,
       );
+      members.push(await res.posterior());
+      const { posterior: _p, parameters: _w, ...rest } = res;
+      training.push(rest);
     }
-    throwIfAborted(run.signal);
-    run.onLog?.(
-      `${stage}: ${res.epochs} epochs, best validation loss ${res.bestValidationLoss.toFixed(3)} (${res.stopReason})`,
-    );
-    members.push(await res.posterior());
-    const { posterior: _p, parameters: _w, ...rest } = res;
-    training.push(rest);
+  } catch (err) {
+    await releasePosteriors(members);
+    throw err;
   }
   return {
     kind: kindOfSummary,

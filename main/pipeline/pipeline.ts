@@ -19,6 +19,7 @@ import { compareOnObservation, type ObservationComparison } from './compare.ts';
 import {
   buildTrainingSet,
   heldOutFeatures,
+  releasePosteriors,
   type EstimatorCheckpoints,
   trainEstimator,
   type EstimatorTrainingOptions,
@@ -253,96 +254,104 @@ export async function runPipeline(
 
   // 3. Both estimators, same density estimator and budget.
   const estimators: TrainedEstimator[] = [];
-  for (const kind of ['handcrafted', 'learned'] as const) {
-    estimators.push(await trainEstimator(kind, set, exp, { seed, ...opts.training }, run, opts.checkpoints));
-    lap(`train ${kind}`);
-  }
-
-  // 4. Calibration on held-out simulations.
-  const calibrations: CalibrationResult[] = [];
-  for (const est of estimators) {
-    throwIfAborted(run.signal);
-    const data = heldOutFeatures(est, all, heldRows, d);
-    calibrations.push(
-      await runCalibration(
-        est.posterior,
-        data,
-        { nSamples: opts.calibrationSamples ?? 200 },
-        {
-          signal: run.signal,
-          onProgress: (p) => run.onProgress?.({ stage: `calibrate ${est.kind}`, ...p }),
-        },
-      ),
-    );
-  }
-  lap('calibration');
-
-  // 5. Detailed comparison on held-out observations.
-  const nCompare = Math.min(opts.compareObservations ?? DEFAULT_COMPARE_OBSERVATIONS, heldRows.length);
-  const comparisons: ObservationComparison[] = [];
-  for (let k = 0; k < nCompare; k++) {
-    const r = heldRows[k];
-    const s = all.result.samples;
-    comparisons.push(
-      await compareOnObservation(
-        backend,
-        exp,
-        estimators,
-        {
-          name: `held-out simulation ${k + 1}`,
-          trace: all.result.codes.subarray(r * s, (r + 1) * s),
-          sampleRate: all.result.sampleRate,
-          onset: exp.stimulus.onset,
-          spikeTimes: all.result.spikeTimes.subarray(
-            all.result.spikeOffsets[r],
-            all.result.spikeOffsets[r + 1],
-          ),
-          trueTheta: all.theta.subarray(r * d, (r + 1) * d),
-        },
-        { nSamples: opts.nSamples ?? 1000, nPredictive: opts.nPredictive ?? 50, seed: seed + k },
-        run,
-      ),
-    );
-    run.onProgress?.({ stage: 'compare observations', done: k + 1, total: nCompare });
-  }
-  lap('comparison');
-
-  // 6. Whole-chip inference with the nominal parameters of the first compared observation.
-  const chips: (ChipMap | null)[] = [];
-  const chipSamples = opts.chipSamples ?? 1000;
-  for (const est of estimators) {
-    if (chipSamples === 0 || heldRows.length === 0) {
-      chips.push(null);
-      continue;
+  try {
+    for (const kind of ['handcrafted', 'learned'] as const) {
+      estimators.push(
+        await trainEstimator(kind, set, exp, { seed, ...opts.training }, run, opts.checkpoints),
+      );
+      lap(`train ${kind}`);
     }
-    const r = heldRows[0];
-    chips.push(
-      await inferChip(
-        backend,
-        exp,
-        est,
-        { theta: all.theta.subarray(r * d, (r + 1) * d), nSamples: chipSamples, seed: seed + 7 },
-        run,
-      ),
-    );
-  }
-  lap('chip');
 
-  const reports = estimators.map((est, e) => report(est, calibrations[e], comparisons, e, chips[e], d));
-  return {
-    experiment: exp,
-    restriction,
-    usefulAfter,
-    trainingRows: set.n,
-    heldOutRows: heldRows.length,
-    estimators,
-    reports,
-    comparisons,
-    differences: pairedDifferences(comparisons, 0, 1),
-    simulations: all,
-    heldOutIndices: heldRows,
-    seconds,
-  };
+    // 4. Calibration on held-out simulations.
+    const calibrations: CalibrationResult[] = [];
+    for (const est of estimators) {
+      throwIfAborted(run.signal);
+      const data = heldOutFeatures(est, all, heldRows, d);
+      calibrations.push(
+        await runCalibration(
+          est.posterior,
+          data,
+          { nSamples: opts.calibrationSamples ?? 200 },
+          {
+            signal: run.signal,
+            onProgress: (p) => run.onProgress?.({ stage: `calibrate ${est.kind}`, ...p }),
+          },
+        ),
+      );
+    }
+    lap('calibration');
+
+    // 5. Detailed comparison on held-out observations.
+    const nCompare = Math.min(opts.compareObservations ?? DEFAULT_COMPARE_OBSERVATIONS, heldRows.length);
+    const comparisons: ObservationComparison[] = [];
+    for (let k = 0; k < nCompare; k++) {
+      const r = heldRows[k];
+      const s = all.result.samples;
+      comparisons.push(
+        await compareOnObservation(
+          backend,
+          exp,
+          estimators,
+          {
+            name: `held-out simulation ${k + 1}`,
+            trace: all.result.codes.subarray(r * s, (r + 1) * s),
+            sampleRate: all.result.sampleRate,
+            onset: exp.stimulus.onset,
+            spikeTimes: all.result.spikeTimes.subarray(
+              all.result.spikeOffsets[r],
+              all.result.spikeOffsets[r + 1],
+            ),
+            trueTheta: all.theta.subarray(r * d, (r + 1) * d),
+          },
+          { nSamples: opts.nSamples ?? 1000, nPredictive: opts.nPredictive ?? 50, seed: seed + k },
+          run,
+        ),
+      );
+      run.onProgress?.({ stage: 'compare observations', done: k + 1, total: nCompare });
+    }
+    lap('comparison');
+
+    // 6. Whole-chip inference with the nominal parameters of the first compared observation.
+    const chips: (ChipMap | null)[] = [];
+    const chipSamples = opts.chipSamples ?? 1000;
+    for (const est of estimators) {
+      if (chipSamples === 0 || heldRows.length === 0) {
+        chips.push(null);
+        continue;
+      }
+      const r = heldRows[0];
+      chips.push(
+        await inferChip(
+          backend,
+          exp,
+          est,
+          { theta: all.theta.subarray(r * d, (r + 1) * d), nSamples: chipSamples, seed: seed + 7 },
+          run,
+        ),
+      );
+    }
+    lap('chip');
+
+    const reports = estimators.map((est, e) => report(est, calibrations[e], comparisons, e, chips[e], d));
+    return {
+      experiment: exp,
+      restriction,
+      usefulAfter,
+      trainingRows: set.n,
+      heldOutRows: heldRows.length,
+      estimators,
+      reports,
+      comparisons,
+      differences: pairedDifferences(comparisons, 0, 1),
+      simulations: all,
+      heldOutIndices: heldRows,
+      seconds,
+    };
+  } catch (err) {
+    // A caller that gets the result releases the estimators itself.
+    await releasePosteriors(estimators.flatMap((e) => e.members));
+    throw err;
+  }
 }
 
 function report(

@@ -66,6 +66,28 @@ describe('ensemble posterior', () => {
   });
 });
 
+describe('ensemble posterior with a failing member', () => {
+  it("fails with the member's error only after every other member's call has ended", async () => {
+    let slowEnded = false;
+    const slow = normal1d(0);
+    const members: BatchedPosterior[] = [
+      {
+        ...slow,
+        logProb: async (theta, x) => {
+          await new Promise((r) => setTimeout(r, 50));
+          const lp = await slow.logProb(theta, x);
+          slowEnded = true;
+          return lp;
+        },
+      },
+      { ...normal1d(1), logProb: () => Promise.reject(new Error('member 2 failed')) },
+    ];
+    const call = ensemblePosterior(members).logProb(Float32Array.of(0), Float32Array.of(0));
+    await expect(call).rejects.toThrow('member 2 failed');
+    expect(slowEnded).toBe(true);
+  });
+});
+
 describe('seeded posterior', () => {
   it('draws the same samples for the same seed and call sequence, and other samples for another seed', async () => {
     const post = await untrainedPosterior(createEstimator({ kind: 'mdn', thetaDim: 3, xDim: 2, seed: 1 }));
