@@ -6,6 +6,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gated } from '../graph/run-gate.mjs';
 import type { ChunkSpikes } from './kernel.ts';
 import { READOUT, type ResolvedRequest } from './prepare.ts';
 
@@ -70,27 +71,30 @@ export async function simulateLanesNative(
   count: number,
   codes: Int16Array,
 ): Promise<ChunkSpikes> {
-  return addon.simulate(
-    lanes,
-    {
-      steps: r.steps,
-      stepsPerSample: r.stepsPerSample,
-      samples: r.samples,
-      dt: r.dt,
-      rowStart: r.rowOffset + start,
-      laneOffset: 0,
-      laneCount: count,
-      key0: r.seedKey[0],
-      key1: r.seedKey[1],
-      hardware: r.hardware,
-      mvAtZero: READOUT.mvAtZero,
-      lsbPerMv: READOUT.lsbPerMv,
-      readoutNoise: READOUT.noiseLsb,
-      threads,
-      forceGeneric,
-    },
-    r.current,
-    r.currentOn,
-    codes,
+  // Counted in the run gate of a job's thread, which is stopped only between native calls.
+  return gated(() =>
+    addon.simulate(
+      lanes,
+      {
+        steps: r.steps,
+        stepsPerSample: r.stepsPerSample,
+        samples: r.samples,
+        dt: r.dt,
+        rowStart: r.rowOffset + start,
+        laneOffset: 0,
+        laneCount: count,
+        key0: r.seedKey[0],
+        key1: r.seedKey[1],
+        hardware: r.hardware,
+        mvAtZero: READOUT.mvAtZero,
+        lsbPerMv: READOUT.lsbPerMv,
+        readoutNoise: READOUT.noiseLsb,
+        threads,
+        forceGeneric,
+      },
+      r.current,
+      r.currentOn,
+      codes,
+    ),
   );
 }

@@ -18,6 +18,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { appRoot } from '../paths.ts';
 import { arrayDtype, sessionOptions, type TypedArray } from './runtime.ts';
+import { runGateBuffer } from './run-gate.mjs';
 import { GraphError } from './tensor.ts';
 
 /** A tensor sent to or received from a worker. */
@@ -103,7 +104,11 @@ export class SessionPool {
     const bytes = Object.fromEntries(Object.entries(models).map(([k, v]) => [k, new Uint8Array(v)]));
     const workers = Array.from(
       { length: opts.workers },
-      () => new Worker(script, { workerData: { models: bytes, options: sessionOptions(threads) } }),
+      () =>
+        new Worker(script, {
+          // The workers count their runs in this thread's run gate, if it has one (run-gate.mjs).
+          workerData: { models: bytes, options: sessionOptions(threads), gate: runGateBuffer() },
+        }),
     );
     const started = workers.map(
       (w) =>

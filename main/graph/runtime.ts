@@ -6,6 +6,7 @@ import ort from 'onnxruntime-node';
 import type { CompiledModel, TensorSpec } from './onnx-model.ts';
 import { readModelInfo } from './onnx-model.ts';
 import { ONES_PREFIX, parseOnesInput } from './rows.ts';
+import { gated } from './run-gate.mjs';
 import { type DType, GraphError, formatShape } from './tensor.ts';
 
 /** Typed array matching a dtype. */
@@ -78,7 +79,7 @@ export class Session {
       throw new RangeError(`threads must be a positive integer, got ${threads}`);
     let session: ort.InferenceSession;
     try {
-      session = await ort.InferenceSession.create(bytes, sessionOptions(threads));
+      session = await gated(() => ort.InferenceSession.create(bytes, sessionOptions(threads)));
     } catch (e) {
       throw new GraphError(`onnxruntime could not load the model: ${(e as Error).message}`);
     }
@@ -179,18 +180,18 @@ export class Session {
         );
     }
     const all = this.withOnes(tensors);
-    const res = outputs ? await this.ort.run(all, [...outputs]) : await this.ort.run(all);
+    const res = await gated(() => (outputs ? this.ort.run(all, [...outputs]) : this.ort.run(all)));
     return res as Record<string, ort.Tensor>;
   }
 
   /** Runs with already-checked onnxruntime tensors (the hot path of training loops). */
   async runRaw(feeds: Record<string, ort.Tensor>): Promise<Record<string, ort.Tensor>> {
-    return (await this.ort.run(this.withOnes(feeds))) as Record<string, ort.Tensor>;
+    return (await gated(() => this.ort.run(this.withOnes(feeds)))) as Record<string, ort.Tensor>;
   }
 
   /** Frees the native session. */
   async release(): Promise<void> {
-    await this.ort.release();
+    await gated(() => this.ort.release());
   }
 }
 

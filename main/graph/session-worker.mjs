@@ -1,8 +1,13 @@
 // A worker thread of a SessionPool (pool.ts). It creates the onnxruntime session of a model, from
 // the bytes and options in workerData, when the model is first run, and runs one at a time, in
-// the order the runs arrive. Plain JavaScript that imports onnxruntime alone, so it starts fast.
+// the order the runs arrive. Plain JavaScript that imports onnxruntime (and the run gate) alone,
+// so it starts fast.
 import { parentPort, workerData } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
+import { gated, useRunGate } from './run-gate.mjs';
+
+// The run gate of the job thread that started this worker, if any: it stops the job only between runs.
+useRunGate(workerData.gate);
 
 /** Sessions by model name (promises, created on first use). */
 const sessions = new Map();
@@ -12,7 +17,7 @@ function session(model) {
   if (!s) {
     const bytes = workerData.models[model];
     if (!bytes) throw new Error(`no model named ${model} in this worker`);
-    s = ort.InferenceSession.create(bytes, workerData.options);
+    s = gated(() => ort.InferenceSession.create(bytes, workerData.options));
     sessions.set(model, s);
   }
   return s;
@@ -22,7 +27,8 @@ async function handle({ id, model, feeds }) {
   try {
     const tensors = {};
     for (const [name, f] of Object.entries(feeds)) tensors[name] = new ort.Tensor(f.type, f.data, f.dims);
-    const results = await (await session(model)).run(tensors);
+    const s = await session(model);
+    const results = await gated(() => s.run(tensors));
     const outputs = {};
     const transfer = [];
     for (const [name, t] of Object.entries(results)) {

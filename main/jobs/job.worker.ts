@@ -4,16 +4,20 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
+import { useRunGate } from '../graph/run-gate.mjs';
 import type { JobFunction, JobProgressReport } from './types.ts';
 
 interface WorkerInput {
   module: string;
   export: string;
   params: unknown;
+  /** The run gate through which the runner stops this thread between onnxruntime calls. */
+  gate: SharedArrayBuffer;
 }
 
 const port = parentPort!;
 const input = workerData as WorkerInput;
+useRunGate(input.gate);
 const controller = new AbortController();
 
 port.on('message', (msg: { type: string }) => {

@@ -13,6 +13,7 @@ import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { closeRunGate, createRunGate } from '../graph/run-gate.mjs';
 import { appRoot } from '../paths.ts';
 import type { JobProgressReport, JobStatus } from './types.ts';
 
@@ -42,12 +43,17 @@ export class JobError extends Error {
 interface Running {
   status: JobStatus;
   worker: Worker;
+  /** Counts the onnxruntime calls in progress in the job's thread (run-gate.mjs). */
+  gate: SharedArrayBuffer;
   lastEmit: number;
   killTimer?: NodeJS.Timeout;
+  stopping?: boolean;
 }
 
 /** Seconds a cancelled job gets to stop by itself before its worker is terminated. */
 const CANCEL_GRACE_MS = 3000;
+/** How often a job's thread is checked for onnxruntime calls in progress while it is being stopped. */
+const STOP_POLL_MS = 10;
 /** Minimum interval between forwarded progress events per job. */
 const PROGRESS_INTERVAL_MS = 100;
 /** Finished jobs kept for `list()`. */
@@ -74,10 +80,11 @@ export class JobRunner extends EventEmitter {
       fraction: 0,
       startedAt: Date.now(),
     };
+    const gate = createRunGate();
     const worker = new Worker(this.bootstrap, {
-      workerData: { module: spec.module, export: spec.export, params: spec.params },
+      workerData: { module: spec.module, export: spec.export, params: spec.params, gate },
     });
-    const job: Running = { status, worker, lastEmit: 0 };
+    const job: Running = { status, worker, gate, lastEmit: 0 };
     this.jobs.set(id, job);
     this.emitStatus(job, true);
 
@@ -96,7 +103,7 @@ export class JobRunner extends EventEmitter {
         this.finished.unshift({ ...status });
         this.finished.length = Math.min(this.finished.length, HISTORY);
         this.emitStatus(job, true);
-        void worker.terminate();
+        this.stop(job);
         return true;
       };
       worker.on(
@@ -141,8 +148,24 @@ export class JobRunner extends EventEmitter {
     job.status.message = 'cancelling…';
     this.emitStatus(job, true);
     job.worker.postMessage({ type: 'cancel' });
-    job.killTimer = setTimeout(() => void job.worker.terminate(), CANCEL_GRACE_MS);
+    job.killTimer = setTimeout(() => this.stop(job), CANCEL_GRACE_MS);
     return true;
+  }
+
+  /**
+   * Stops a job's worker thread, between onnxruntime calls: a thread stopped inside one aborts
+   * the whole process. Closing the job's run gate keeps new calls from starting (they fail with
+   * an error), and the thread is stopped once the calls in progress, in it and in its session
+   * workers, have ended.
+   */
+  private stop(job: Running): void {
+    if (job.stopping) return;
+    job.stopping = true;
+    const attempt = () => {
+      if (closeRunGate(job.gate)) void job.worker.terminate();
+      else setTimeout(attempt, STOP_POLL_MS);
+    };
+    attempt();
   }
 
   /** Running jobs first, then recently finished ones. */
@@ -157,8 +180,8 @@ export class JobRunner extends EventEmitter {
 
   /**
    * Cancel everything (on shutdown) and wait for the workers to end: a job that honours
-   * cancellation stops by itself (and cleans up), the others are stopped after the grace period.
-   * A worker is not stopped at once: inside an onnxruntime run, that would abort the process.
+   * cancellation stops by itself (and cleans up), the others are stopped after the grace period,
+   * between onnxruntime calls (see `stop`).
    */
   async shutdown(): Promise<void> {
     const ended = [...this.jobs.values()].map(

@@ -97,6 +97,33 @@ describe('JobRunner', () => {
     expect(runner.get(id)!.state).toBe('cancelled');
   });
 
+  it.each([
+    ['onnxruntime runs in its own thread', 'runSessionsIgnoringCancel', { workers: 0 }],
+    ['onnxruntime runs in its thread and two session workers', 'runSessionsIgnoringCancel', { workers: 2 }],
+    ['native emulator kernel calls', 'simulateIgnoringCancel', {}],
+  ])(
+    'stops a job that ignores cancellation between its native calls: %s',
+    async (_, exportName, params) => {
+      const runner = new JobRunner();
+      const { result, id } = runner.start({
+        kind: 'test',
+        label: 'native calls',
+        module: fixtures,
+        export: exportName,
+        params,
+      });
+      await new Promise<void>((resolve) =>
+        runner.on('status', (s: JobStatus) => s.id === id && (s.done ?? 0) >= 3 && resolve()),
+      );
+      // Stopping the thread when the grace period ends, inside a call, would abort this process.
+      runner.cancel(id);
+      const err = (await result.catch((e: unknown) => e)) as JobError;
+      expect(err.cancelled).toBe(true);
+      expect(runner.get(id)!.state).toBe('cancelled');
+    },
+    30_000,
+  );
+
   it('returns typed arrays intact', async () => {
     const runner = new JobRunner();
     const { result } = runner.start<{ data: Float32Array }>({
