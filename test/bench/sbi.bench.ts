@@ -5,12 +5,18 @@
  * two_moons and gaussian_linear at 10k simulations; 100k with --with-100k). Prints one JSON document.
  *
  * Usage: npm run bench:sbi [-- --skip-accuracy] [-- --with-100k] [-- --estimator nsf] [-- --fine-tune 1]
+ *        [-- --pytorch PYTHON]
  * Accuracy uses NSF for two_moons and MAF for gaussian_linear unless --estimator names one for both,
  * with one fine-tuning restart after early stopping (--fine-tune 0 for the sbi toolbox's loop).
  * The MAF trains for 6 epochs (--epochs N); its seconds per epoch are the median of the five
  * after the first, which includes warm-up (all epochs are listed in trainSecondsPerEpochAll).
+ * With --pytorch, the given Python (with torch) also trains the same MAF in plain PyTorch
+ * (test/bench/pytorch/maf_epoch.py) right after the workbench's MAF, so both epochs are timed in
+ * the same phase of the machine (`mafPytorch`, and the ratio in `maf.pytorchRatio`).
  */
+import { spawnSync } from 'node:child_process';
 import os from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { arrayPairSource } from '../../main/sbi/data.ts';
 import { createEstimator } from '../../main/sbi/estimator.ts';
@@ -28,6 +34,7 @@ const { values } = parseArgs({
     estimator: { type: 'string' },
     'fine-tune': { type: 'string', default: '1' },
     epochs: { type: 'string', default: '6' },
+    pytorch: { type: 'string' },
   },
 });
 
@@ -178,6 +185,24 @@ async function machineReference(): Promise<{ oneThreadMs: number; twoThreadsMs: 
   return { oneThreadMs: await best(1), twoThreadsMs: await best(2) };
 }
 
+/** The same MAF's epoch in plain PyTorch (test/bench/pytorch/maf_epoch.py), run by `python`. */
+function pytorchEpoch(python: string): {
+  torch: string;
+  threads: number;
+  secondsPerEpoch: number[];
+  medianAfterFirst: number;
+} {
+  const script = path.join(import.meta.dirname, 'pytorch', 'maf_epoch.py');
+  log(`maf in PyTorch: ${python} ${script}`);
+  const r = spawnSync(python, [script, '--epochs', '4'], { encoding: 'utf8' });
+  if (r.error) throw new Error(`--pytorch: cannot run ${python}: ${r.error.message}`);
+  if (r.status !== 0)
+    throw new Error(
+      `--pytorch: ${python} ${script} failed (exit code ${r.status}): ${r.stderr.trim().split('\n').at(-1)}`,
+    );
+  return JSON.parse(r.stdout);
+}
+
 const started = Date.now();
 const result: Record<string, unknown> = {
   conditions: {
@@ -200,6 +225,12 @@ const result: Record<string, unknown> = {
 };
 const epochs = Number(values.epochs);
 result.maf = await speed('maf', epochs);
+if (values.pytorch) {
+  const torch = pytorchEpoch(values.pytorch);
+  result.mafPytorch = torch;
+  const maf = result.maf as { trainSecondsPerEpoch: number; pytorchRatio?: number };
+  maf.pytorchRatio = +(maf.trainSecondsPerEpoch / torch.medianAfterFirst).toFixed(3);
+}
 result.nsf = await speed('nsf', 1);
 result.mdn = await speed('mdn', 1);
 if (!values['skip-accuracy']) {
