@@ -11,7 +11,7 @@ interface WorkerInput {
   module: string;
   export: string;
   params: unknown;
-  /** The run gate through which the runner stops this thread between onnxruntime calls. */
+  /** The run gate through which the runner stops this thread between native calls. */
   gate: SharedArrayBuffer;
 }
 

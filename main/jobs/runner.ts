@@ -43,7 +43,7 @@ export class JobError extends Error {
 interface Running {
   status: JobStatus;
   worker: Worker;
-  /** Counts the onnxruntime calls in progress in the job's thread (run-gate.mjs). */
+  /** Counts the native calls (onnxruntime, emulator kernel) in progress for the job (run-gate.mjs). */
   gate: SharedArrayBuffer;
   lastEmit: number;
   killTimer?: NodeJS.Timeout;
@@ -52,7 +52,7 @@ interface Running {
 
 /** Seconds a cancelled job gets to stop by itself before its worker is terminated. */
 const CANCEL_GRACE_MS = 3000;
-/** How often a job's thread is checked for onnxruntime calls in progress while it is being stopped. */
+/** How often a job's thread is checked for native calls in progress while it is being stopped. */
 const STOP_POLL_MS = 10;
 /** Minimum interval between forwarded progress events per job. */
 const PROGRESS_INTERVAL_MS = 100;
@@ -153,10 +153,10 @@ export class JobRunner extends EventEmitter {
   }
 
   /**
-   * Stops a job's worker thread, between onnxruntime calls: a thread stopped inside one aborts
-   * the whole process. Closing the job's run gate keeps new calls from starting (they fail with
-   * an error), and the thread is stopped once the calls in progress, in it and in its session
-   * workers, have ended.
+   * Stops a job's worker thread, between native calls (onnxruntime runs, emulator kernel calls):
+   * a thread stopped inside one aborts the whole process. Closing the job's run gate keeps new
+   * calls from starting (they fail with an error), and the thread is stopped once the calls in
+   * progress, in it and in its session workers, have ended.
    */
   private stop(job: Running): void {
     if (job.stopping) return;
@@ -181,7 +181,7 @@ export class JobRunner extends EventEmitter {
   /**
    * Cancel everything (on shutdown) and wait for the workers to end: a job that honours
    * cancellation stops by itself (and cleans up), the others are stopped after the grace period,
-   * between onnxruntime calls (see `stop`).
+   * between native calls (see `stop`).
    */
   async shutdown(): Promise<void> {
     const ended = [...this.jobs.values()].map(

@@ -113,11 +113,16 @@ export class Posterior {
     /** What the estimator declares about itself (parameter names, bounds, z-score, ...). */
     readonly meta: PosteriorMetadata,
     private readonly bytes: { sampler: Uint8Array; logProb: Uint8Array },
-    /** Workers of large calls (0: every call runs in this thread's sessions). */
+    /** Workers of large calls (0 or 1: every call runs in this thread's sessions). */
     readonly workers: number,
   ) {}
 
-  /** Create from the two contract models' bytes (checked against the contract). */
+  /**
+   * Create from the two contract models' bytes (checked against the contract). `threads`: intra-op
+   * threads of this thread's sessions (POSTERIOR_THREADS); `workers`: worker threads of the large
+   * calls (POSTERIOR_WORKERS; 0 or 1 runs every call in this thread, since one single-threaded
+   * worker is slower than the calling thread's two-thread sessions).
+   */
   static async fromBytes(
     sampler: Uint8Array,
     logProb: Uint8Array,
