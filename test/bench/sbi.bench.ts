@@ -200,7 +200,11 @@ function pytorchEpoch(python: string): {
     throw new Error(
       `--pytorch: ${python} ${script} failed (exit code ${r.status}): ${r.stderr.trim().split('\n').at(-1)}`,
     );
-  return JSON.parse(r.stdout);
+  try {
+    return JSON.parse(r.stdout);
+  } catch {
+    throw new Error(`--pytorch: ${script} printed no JSON document: ${r.stdout.slice(0, 200)}`);
+  }
 }
 
 const started = Date.now();
